@@ -1,0 +1,262 @@
+"""Hogwild CPU kernels: skip-gram and CBOW over a slice of the encoded corpus.
+
+Every output layer (negative sampling, hierarchical softmax, full softmax)
+reduces to binary-logistic steps on (output row, label) pairs or, for the
+full softmax, one pass over all rows; ``train_example`` applies the enabled
+layers to one input vector h and accumulates dL/dh into ``grad``.
+A disabled layer is passed as None, so numba compiles a separate kernel per
+mode with the disabled branches removed.
+
+Sigmoid edge: sigma(f) comes from a 1024-entry table over (-6, 6) sampled at
+bin centres; outside it sigma is taken as exactly 0 or 1, so a confident
+correct prediction gives no update and a confident wrong one the full
+gradient (label - 0/1) * lr, for negative sampling and hierarchical softmax
+alike.  (The C tool clamps like this for negative sampling but skips
+hierarchical-softmax nodes with |f| >= 6; gensim skips both.)  The loss
+uses the exact log-sigmoid outside the table.
+
+Learning rate: each part decays linearly from lr_start to lr_end along its own
+progress, so threads that run side by side see the same rate.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .sampling import draw_alias, next_below, next_float
+
+SIGMOID_BOUND = 6.0
+SIGMOID_TABLE_SIZE = 1024
+
+
+def sigmoid_tables():
+    """(sigma, -log sigma) sampled at the centres of SIGMOID_TABLE_SIZE bins over (-6, 6)."""
+    step = 2 * SIGMOID_BOUND / SIGMOID_TABLE_SIZE
+    x = -SIGMOID_BOUND + (np.arange(SIGMOID_TABLE_SIZE) + 0.5) * step
+    sig = 1.0 / (1.0 + np.exp(-x))
+    neg_log_sig = np.logaddexp(0.0, -x)
+    return sig.astype(np.float32), neg_log_sig.astype(np.float64)
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def dot_row(h, out, row):
+    """h . out[row] (reassociation lets LLVM vectorise the sum)."""
+    s = np.float32(0.0)
+    for d in range(h.shape[0]):
+        s += h[d] * out[row, d]
+    return s
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def update_pair(h, grad, out, row, g):
+    """grad += g out[row]; out[row] += g h (one fused pass, old out[row] used for grad)."""
+    for d in range(h.shape[0]):
+        o = out[row, d]
+        grad[d] += g * o
+        out[row, d] = o + g * h[d]
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def add_row(out, row, v, scale):
+    """out[row] += scale v."""
+    for d in range(v.shape[0]):
+        out[row, d] += scale * v[d]
+
+
+@njit(cache=True)
+def neg_log_sigmoid(z):
+    """-log sigma(z), exact and overflow-free."""
+    if z < 0.0:
+        return -z + math.log1p(math.exp(z))
+    return math.log1p(math.exp(-z))
+
+
+@njit(cache=True)
+def logistic_step(h, grad, out, row, label, lr, sig, neg_log_sig):
+    """One binary-logistic step of output row `row` for input h and label 0/1.
+
+    Updates out[row] and accumulates the input gradient in grad; returns the
+    loss -log P(label).
+    """
+    f = dot_row(h, out, row)
+    z = f if label else -f  # P(label) = sigma(z)
+    if -SIGMOID_BOUND < f < SIGMOID_BOUND:
+        k = int((f + SIGMOID_BOUND) * (SIGMOID_TABLE_SIZE / (2 * SIGMOID_BOUND)))
+        p = sig[k]
+        kz = k if label else SIGMOID_TABLE_SIZE - 1 - k
+        loss = neg_log_sig[kz]
+    else:
+        p = np.float32(1.0) if f > 0 else np.float32(0.0)
+        loss = neg_log_sigmoid(z)
+    g = (np.float32(label) - p) * lr
+    if g != 0:
+        update_pair(h, grad, out, row, g)
+    return loss
+
+
+@njit(cache=True)
+def softmax_step(h, grad, out, target, lr, scores):
+    """Exact softmax over all rows of out for input h; returns -log P(target)."""
+    v = out.shape[0]
+    top = -np.inf
+    for w in range(v):
+        scores[w] = dot_row(h, out, w)
+        top = max(top, scores[w])
+    total = 0.0
+    for w in range(v):
+        scores[w] = math.exp(scores[w] - top)
+        total += scores[w]
+    loss = -math.log(scores[target] / total)
+    for w in range(v):
+        g = np.float32(((1.0 if w == target else 0.0) - scores[w] / total) * lr)
+        update_pair(h, grad, out, w, g)
+    return loss
+
+
+@njit(cache=True)
+def train_example(h, grad, target, lr, syn1neg, negative, alias_prob, alias_index,
+                  syn1, codes, points, code_lengths, syn1soft, scores, sig, neg_log_sig,
+                  rng, t):
+    """All enabled output layers for (h -> target); returns the summed loss."""
+    loss = 0.0
+    if syn1neg is not None:
+        loss += logistic_step(h, grad, syn1neg, target, 1, lr, sig, neg_log_sig)
+        for _ in range(negative):
+            noise = draw_alias(rng, t, alias_prob, alias_index)
+            if noise == target:
+                continue
+            loss += logistic_step(h, grad, syn1neg, noise, 0, lr, sig, neg_log_sig)
+    if syn1 is not None:
+        for d in range(code_lengths[target]):
+            loss += logistic_step(h, grad, syn1, points[target, d], 1 - codes[target, d], lr,
+                                  sig, neg_log_sig)
+    if syn1soft is not None:
+        loss += softmax_step(h, grad, syn1soft, target, lr, scores)
+    return loss
+
+
+@njit(cache=True)
+def subsample(tokens, start, end, keep_prob, rng, t, buf):
+    """Copy the kept tokens of tokens[start:end] into buf; returns how many."""
+    n = 0
+    for i in range(start, end):
+        w = tokens[i]
+        p = keep_prob[w]
+        if p >= 1.0 or next_float(rng, t) < p:
+            buf[n] = w
+            n += 1
+    return n
+
+
+@njit(cache=True)
+def window_span(window, dynamic_window, rng, t):
+    """Half-width of this centre's window: uniform in 1..window (the C tool's
+    reduced window) or fixed."""
+    if dynamic_window:
+        return window - next_below(rng, t, window)
+    return window
+
+
+@njit(parallel=True, cache=True)
+def train_skipgram(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
+                   alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
+                   window, dynamic_window, negative, lr_start, lr_end, max_sentence, rng,
+                   loss_out, examples_out):
+    """Skip-gram over sentences part_bounds[t]..part_bounds[t+1] for each part t.
+
+    As in the C tool the context word's input vector predicts the centre word.
+    Part t uses rng[t] and writes its float64 loss and example count to
+    loss_out[t], examples_out[t]; only the weights are shared.
+    """
+    dim = syn0.shape[1]
+    n_parts = len(part_bounds) - 1
+    vocab = syn0.shape[0] if syn1soft is not None else 0
+    for t in prange(n_parts):
+        buf = np.empty(max_sentence, dtype=np.int32)
+        grad = np.empty(dim, dtype=np.float32)
+        scores = np.empty(vocab, dtype=np.float64)
+        s0 = part_bounds[t]
+        s1 = part_bounds[t + 1]
+        total = max(1, offsets[s1] - offsets[s0])
+        loss = 0.0
+        examples = 0.0
+        for s in range(s0, s1):
+            lr = np.float32(lr_start + (lr_end - lr_start) * ((offsets[s] - offsets[s0]) / total))
+            n = subsample(tokens, offsets[s], offsets[s + 1], keep_prob, rng, t, buf)
+            for i in range(n):
+                span = window_span(window, dynamic_window, rng, t)
+                center = buf[i]
+                for j in range(max(0, i - span), min(n, i + span + 1)):
+                    if j == i:
+                        continue
+                    context = buf[j]
+                    grad[:] = 0.0
+                    loss += train_example(syn0[context], grad, center, lr, syn1neg, negative,
+                                          alias_prob, alias_index, syn1, codes, points,
+                                          code_lengths, syn1soft, scores, sig, neg_log_sig, rng, t)
+                    add_row(syn0, context, grad, np.float32(1.0))
+                    examples += 1.0
+        loss_out[t] = loss
+        examples_out[t] = examples
+
+
+@njit(parallel=True, cache=True)
+def train_cbow(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
+               alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
+               window, dynamic_window, negative, lr_start, lr_end, max_sentence, rng,
+               loss_out, examples_out, cbow_mean):
+    """CBOW: the mean (or sum) of the context vectors predicts the centre word.
+
+    With the mean, every context vector receives the full input gradient, as
+    in the C tool and gensim; with the sum it receives gradient / count, as
+    gensim does, so the summed input moves by one gradient step.
+    """
+    dim = syn0.shape[1]
+    n_parts = len(part_bounds) - 1
+    vocab = syn0.shape[0] if syn1soft is not None else 0
+    for t in prange(n_parts):
+        buf = np.empty(max_sentence, dtype=np.int32)
+        grad = np.empty(dim, dtype=np.float32)
+        h = np.empty(dim, dtype=np.float32)
+        scores = np.empty(vocab, dtype=np.float64)
+        s0 = part_bounds[t]
+        s1 = part_bounds[t + 1]
+        total = max(1, offsets[s1] - offsets[s0])
+        loss = 0.0
+        examples = 0.0
+        for s in range(s0, s1):
+            lr = np.float32(lr_start + (lr_end - lr_start) * ((offsets[s] - offsets[s0]) / total))
+            n = subsample(tokens, offsets[s], offsets[s + 1], keep_prob, rng, t, buf)
+            for i in range(n):
+                span = window_span(window, dynamic_window, rng, t)
+                lo = max(0, i - span)
+                hi = min(n, i + span + 1)
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                h[:] = 0.0
+                for j in range(lo, hi):
+                    if j != i:
+                        add_row_to(h, syn0, buf[j])
+                if cbow_mean:
+                    h *= np.float32(1.0 / count)
+                grad[:] = 0.0
+                loss += train_example(h, grad, buf[i], lr, syn1neg, negative, alias_prob,
+                                      alias_index, syn1, codes, points, code_lengths, syn1soft,
+                                      scores, sig, neg_log_sig, rng, t)
+                scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
+                for j in range(lo, hi):
+                    if j != i:
+                        add_row(syn0, buf[j], grad, scale)
+                examples += 1.0
+        loss_out[t] = loss
+        examples_out[t] = examples
+
+
+@njit(cache=True, fastmath={"reassoc", "contract"})
+def add_row_to(v, out, row):
+    """v += out[row]."""
+    for d in range(v.shape[0]):
+        v[d] += out[row, d]
