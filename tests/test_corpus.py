@@ -1,0 +1,193 @@
+"""Corpus scanning, vocabulary and encoding against plain Python references."""
+import bz2
+import gzip
+import lzma
+import re
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from fastw2v import corpus as corpus_mod
+from fastw2v.corpus import encode_sentences, load_corpus
+from fastw2v.files import InputError
+from fastw2v.vocab import Vocabulary, VocabularyError
+
+SPACES = "\t\x0b\x0c\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def reference(text: str, min_count=1, max_len=10_000):
+    """What the corpus should be: str.split() per line, lines end at \\n or \\r."""
+    lines = [line.split() for line in re.split("[\r\n]", text)]
+    counts = Counter(t for line in lines for t in line)
+    first = {}
+    for pos, t in enumerate(t for line in lines for t in line):
+        first.setdefault(t, pos)
+    words = sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], first[w]))
+    index = {w: i for i, w in enumerate(words)}
+    sentences = []
+    for line in lines:
+        ids = [index[t] for t in line if t in index]
+        sentences += [ids[i:i + max_len] for i in range(0, len(ids), max_len)]
+    return words, [counts[w] for w in words], sentences
+
+
+def sentences_of(encoded):
+    return [encoded.tokens[a:b].tolist() for a, b in zip(encoded.offsets[:-1], encoded.offsets[1:])]
+
+
+def check_against_reference(path, text, min_count=1, max_len=10_000):
+    words, counts, sentences = reference(text, min_count, max_len)
+    vocab, encoded, invalid = load_corpus(path, min_count=min_count, max_sentence_length=max_len)
+    assert vocab.words == words
+    assert vocab.counts.tolist() == counts
+    assert sentences_of(encoded) == sentences
+    assert encoded.raw_word_count == sum(len(line.split()) for line in re.split("[\r\n]", text))
+    return vocab, encoded, invalid
+
+
+alphabet = st.sampled_from(list("abcé漢😀\x00") + list(SPACES) + ["\n", "\r", "\r\n"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(alphabet, max_size=120).map("".join), st.integers(1, 9), st.integers(1, 3))
+def test_tokens_match_python_split(tmp_path, monkeypatch, text, block, min_count):
+    if not text.split():
+        return
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", block)  # force many block boundaries
+    path = tmp_path / "c.txt"
+    path.write_text(text, encoding="utf-8", newline="")
+    try:
+        check_against_reference(path, text, min_count=min_count, max_len=4)
+    except VocabularyError:
+        assert max(Counter(text.split()).values()) < min_count
+
+
+def test_long_lines_are_split_not_truncated(tmp_path):
+    line = " ".join(f"w{i % 7}" for i in range(25))
+    path = tmp_path / "c.txt"
+    path.write_text(line + "\nw1 w2\n")
+    vocab, encoded, _ = check_against_reference(path, line + "\nw1 w2\n", max_len=10)
+    assert [b - a for a, b in zip(encoded.offsets[:-1], encoded.offsets[1:])] == [10, 10, 5, 2]
+    assert len(encoded.tokens) == 27
+
+
+def test_very_long_single_line(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 1 << 12)
+    rs = np.random.RandomState(0)
+    words = [f"w{k}" for k in rs.zipf(1.5, size=50_000) % 500]
+    text = " ".join(words)
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    _, encoded, _ = check_against_reference(path, text, min_count=1, max_len=1000)
+    assert len(encoded.tokens) == 50_000 and encoded.n_sentences == 50
+
+
+def test_crlf_and_mixed_line_ends(tmp_path):
+    text = "a b\r\nc a\r\n\r\nb\rc c\n"
+    path = tmp_path / "c.txt"
+    path.write_bytes(text.encode())
+    _, encoded, _ = check_against_reference(path, text)
+    assert encoded.n_sentences == 4
+
+
+@pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"), (lzma.open, ".xz")])
+def test_compressed_files_read_like_plain_ones(tmp_path, opener, suffix):
+    text = "the cat sat\non the mat\nthe end\n" * 50
+    path = tmp_path / ("c.txt" + suffix)
+    with opener(path, "wt") as f:
+        f.write(text)
+    check_against_reference(path, text)
+
+
+def test_several_files_and_directories(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "b.txt").write_text("x y z")      # no final newline: file end ends the sentence
+    (tmp_path / "d" / "a.txt").write_text("x x\ny")
+    (tmp_path / "d" / ".hidden").write_text("ignored")
+    (tmp_path / "e.txt").write_text("z y")
+    vocab, encoded, _ = load_corpus([tmp_path / "d", tmp_path / "e.txt"], min_count=1)
+    words, _, sentences = reference("x x\ny\nx y z\nz y")
+    assert vocab.words == words and sentences_of(encoded) == sentences
+
+
+def test_missing_input(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        load_corpus(tmp_path / "nope.txt")
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(InputError, match="contains no files"):
+        load_corpus(tmp_path / "empty_dir")
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t\n  "])
+def test_empty_corpus(tmp_path, text):
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    with pytest.raises(VocabularyError, match="no words"):
+        load_corpus(path)
+
+
+def test_all_words_below_min_count(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("a b c a b a\n")
+    with pytest.raises(VocabularyError, match=r"3 distinct words.*occurs 3 times.*min_count to 3"):
+        load_corpus(path, min_count=5)
+
+
+def test_vocabulary_order_and_tie_break(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("d c b a\na b c d e\ne e\n")
+    vocab, _, _ = load_corpus(path, min_count=1)
+    assert vocab.words == ["e", "d", "c", "b", "a"]  # e: 3; then count 2 in order of first occurrence
+
+
+def test_max_final_vocab_raises_min_count(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_text("a a a a b b b c c d d e\n")
+    vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=3)
+    assert vocab.words == ["a", "b"]  # a cut at exactly 3 would split the tie c/d
+    vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=4)
+    assert vocab.words == ["a", "b", "c", "d"]
+
+
+def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
+    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    frequent = " ".join(["alpha", "beta", "gamma"] * 30)
+    rare = " ".join(f"r{i}" for i in range(300))
+    path = tmp_path / "c.txt"
+    path.write_text(frequent + "\n" + rare + "\n" + frequent + "\n")
+    vocab, encoded, _ = load_corpus(path, min_count=1, max_vocab_size=20)
+    assert len(vocab) <= 20
+    assert vocab.words[:3] == ["alpha", "beta", "gamma"] and vocab.counts[:3].tolist() == [60, 60, 60]
+    # every occurrence of a kept word is encoded, also those counted before a pruning
+    assert np.count_nonzero(encoded.tokens == 0) == 60
+
+
+def test_invalid_utf8_is_replaced_counted_and_merged(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"ok caf\xe9 caf\xff ok\nok caf\xe9\n")
+    vocab, encoded, invalid = load_corpus(path, min_count=1)
+    assert invalid == 3
+    assert vocab.words == ["ok", "caf\ufffd"] and vocab.counts.tolist() == [3, 3]
+    assert sentences_of(encoded) == [[0, 1, 1, 0], [0, 1]]
+
+
+def test_sentences_iterable_matches_file(tmp_path):
+    text = "the cat sat\non the mat\nthe end the cat\n"
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    vocab_f, enc_f, _ = load_corpus(path, min_count=1)
+    vocab_s, enc_s = encode_sentences([line.split() for line in text.splitlines()], min_count=1)
+    assert vocab_f.words == vocab_s.words
+    assert np.array_equal(enc_f.tokens, enc_s.tokens) and np.array_equal(enc_f.offsets, enc_s.offsets)
+    with pytest.raises(InputError):
+        encode_sentences(["not", "token", "lists"])
+
+
+def test_vocab_file_round_trip(tmp_path):
+    vocab = Vocabulary(["the", "caf\u00e9", "x"], np.array([10, 4, 1]))
+    vocab.save(tmp_path / "v.txt")
+    assert (tmp_path / "v.txt").read_text(encoding="utf-8") == "the 10\ncaf\u00e9 4\nx 1\n"
+    again = Vocabulary.load(tmp_path / "v.txt")
+    assert again.words == vocab.words and again.counts.tolist() == [10, 4, 1]

@@ -1,0 +1,142 @@
+"""Each kernel mode against a plain numpy reference on a tiny corpus, with the same RNG draws."""
+import numpy as np
+import pytest
+
+from fastw2v.huffman import build_huffman
+from fastw2v.kernels_cpu import sigmoid_tables, train_cbow, train_skipgram
+from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
+
+V, DIM = 12, 8
+SENTENCES = [[0, 3, 5, 1, 0, 7, 2, 9, 11, 4], [6, 0, 1, 8, 10, 3, 2]]
+COUNTS = np.array([40, 30, 22, 18, 15, 12, 10, 8, 6, 5, 4, 3], dtype=np.int64)
+
+
+def sigmoid(f):
+    """The kernels' sigmoid: exact at the centre of each of 1024 bins over
+    (-6, 6), saturated to 0/1 outside (tested against the exact one below)."""
+    if f >= 6:
+        return 1.0
+    if f <= -6:
+        return 0.0
+    centre = -6.0 + (np.floor((f + 6.0) / 12.0 * 1024) + 0.5) * 12.0 / 1024
+    return float(np.float32(1.0 / (1.0 + np.exp(-centre))))
+
+
+def neg_log_sigmoid(z):
+    return float(np.logaddexp(0.0, -z))
+
+
+class Reference:
+    """Plain numpy word2vec: one example at a time, float32 weights."""
+
+    def __init__(self, syn0, syn1neg, syn1, syn1soft, alias, huffman, negative, rng):
+        self.syn0, self.syn1neg, self.syn1, self.syn1soft = syn0, syn1neg, syn1, syn1soft
+        self.alias, self.huffman, self.negative, self.rng = alias, huffman, negative, rng
+        self.loss = 0.0
+        self.examples = 0
+
+    def logistic(self, h, grad, out, row, label, lr):
+        f = float(np.dot(h, out[row]))
+        self.loss += neg_log_sigmoid(f if label else -f)
+        g = np.float32((label - sigmoid(f)) * lr)
+        grad += g * out[row]
+        out[row] += g * h
+
+    def example(self, h, target, lr):
+        grad = np.zeros(DIM, np.float32)
+        if self.syn1neg is not None:
+            self.logistic(h, grad, self.syn1neg, target, 1, lr)
+            for _ in range(self.negative):
+                noise = draw_alias(self.rng, 0, *self.alias)
+                if noise != target:
+                    self.logistic(h, grad, self.syn1neg, noise, 0, lr)
+        if self.syn1 is not None:
+            codes, points, lengths = self.huffman
+            for d in range(lengths[target]):
+                self.logistic(h, grad, self.syn1, points[target, d], 1 - int(codes[target, d]), lr)
+        if self.syn1soft is not None:
+            scores = self.syn1soft.astype(np.float64) @ h.astype(np.float64)
+            p = np.exp(scores - scores.max())
+            p /= p.sum()
+            self.loss += -np.log(p[target])
+            g = ((np.arange(V) == target) - p) * lr
+            grad += (g @ self.syn1soft).astype(np.float32)
+            self.syn1soft += np.outer(g, h).astype(np.float32)
+        self.examples += 1
+        return grad
+
+    def sentence(self, sentence, sg, window, lr, cbow_mean):
+        n = len(sentence)
+        for i, center in enumerate(sentence):
+            span = window - next_below(self.rng, 0, window)
+            context = [sentence[j] for j in range(max(0, i - span), min(n, i + span + 1)) if j != i]
+            if sg:
+                for c in context:
+                    grad = self.example(self.syn0[c].copy(), center, lr)
+                    self.syn0[c] += grad
+            else:
+                h = self.syn0[context].sum(axis=0, dtype=np.float32)
+                if cbow_mean:
+                    h = h / np.float32(len(context))
+                grad = self.example(h.astype(np.float32), center, lr)
+                scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / len(context))
+                for c in context:
+                    self.syn0[c] += scale * grad
+
+
+MODES = [(sg, layer, mean) for sg in (True, False) for layer in ("ns", "hs", "ns+hs", "softmax")
+         for mean in ((True,) if sg else (True, False))]
+
+
+@pytest.mark.parametrize("sg,layer,cbow_mean", MODES)
+def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
+    rs = np.random.RandomState(7)
+    syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
+    init_out = lambda rows: ((rs.rand(rows, DIM) - 0.5) * 0.5).astype(np.float32)  # noqa: E731
+    negative = 4 if "ns" in layer else 0
+    syn1neg = init_out(V) if "ns" in layer else None
+    syn1 = init_out(V - 1) if "hs" in layer else None
+    syn1soft = init_out(V) if layer == "softmax" else None
+    alias = build_alias_table(COUNTS ** 0.75)
+    huffman = build_huffman(COUNTS)
+    window, lr0, lr1 = 3, 0.05, 0.02
+
+    tokens = np.array(sum(SENTENCES, []), dtype=np.int32)
+    offsets = np.array([0, len(SENTENCES[0]), len(tokens)], dtype=np.int64)
+    keep = np.ones(V)  # no subsampling: keeps the draws comparable
+    rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
+    weights = [w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)]
+    loss, examples = np.zeros(1), np.zeros(1)
+    sig, nls = sigmoid_tables()
+    args = (*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
+            alias[0] if negative else None, alias[1] if negative else None,
+            *(huffman if syn1 is not None else (None, None, None)), sig, nls,
+            window, True, negative, lr0, lr1, 16, rng, loss, examples)
+    if sg:
+        train_skipgram(*args)
+    else:
+        train_cbow(*args, cbow_mean)
+
+    ref_rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
+    ref = Reference(*[w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)],
+                    alias, huffman, negative, ref_rng)
+    ref.sentence(SENTENCES[0], sg, window, np.float32(lr0), cbow_mean)
+    lr_second = np.float32(lr0 + (lr1 - lr0) * len(SENTENCES[0]) / len(tokens))
+    ref.sentence(SENTENCES[1], sg, window, lr_second, cbow_mean)
+
+    for got, want in zip(weights, (ref.syn0, ref.syn1neg, ref.syn1, ref.syn1soft)):
+        if want is not None:
+            np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-6)
+    assert not np.allclose(weights[0], syn0)  # training moved the input vectors
+    assert examples[0] == ref.examples
+    assert loss[0] == pytest.approx(ref.loss, rel=5e-3)
+    assert rng[0] == ref_rng[0]  # the same number of draws was consumed
+
+
+def test_sigmoid_table_close_to_exact_sigmoid():
+    sig, nls = sigmoid_tables()
+    x = np.linspace(-5.999, 5.999, 100001)
+    k = ((x + 6) * (1024 / 12)).astype(int)
+    exact = 1 / (1 + np.exp(-x))
+    assert np.abs(sig[k] - exact).max() < 0.25 * 12 / 1024 / 2 + 1e-6
+    assert np.abs(nls[k] - np.logaddexp(0, -x)).max() < 12 / 1024 / 2 + 1e-6
