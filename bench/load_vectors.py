@@ -1,0 +1,136 @@
+"""Load-time benchmark: fastw2v against gensim 4.4 on a word2vec binary file.
+
+Writes N x D random float32 vectors (words 'w123456', every 1000th with
+multi-byte characters) in the C tool's binary layout to a temporary directory,
+then loads the file with each loader REPEATS times, alternating which goes
+first, each load in a fresh subprocess that reports its wall time and peak
+resident memory (resource.getrusage).  Memory is reported as the peak and as
+the growth over the child's resident size after its imports, relative to the bytes of
+the vectors themselves.  Prints a table and writes
+bench/results/load_vectors.md.
+
+Usage: python bench/load_vectors.py [--vectors 1000000] [--dim 300] [--repeats 3]
+"""
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "load_vectors.md"
+
+
+def current_rss() -> int:
+    """Resident bytes of this process now (Linux /proc)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+
+def child(loader: str, path: str) -> None:
+    """Load `path` once and print one JSON line of measurements."""
+    if loader == "fastw2v":
+        from fastw2v.vectors import KeyedVectors
+
+        load = KeyedVectors.load_word2vec_format
+    else:
+        from gensim.models import KeyedVectors
+
+        def load(p, binary):
+            return KeyedVectors.load_word2vec_format(p, binary=binary)
+    base = current_rss()
+    start = time.perf_counter()
+    kv = load(path, binary=True)
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps({
+        "seconds": seconds, "peak": peak, "base": base, "shape": list(kv.vectors.shape),
+        "checksum": float(kv.vectors[::997].astype(np.float64).sum()),
+        "words": "".join(kv.index_to_key[::997]),
+    }))
+
+
+def run_child(loader: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", loader, str(path)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def make_file(path: Path, n: int, dim: int) -> None:
+    from fastw2v.vectors import KeyedVectors
+
+    words = [f"w{i}" if i % 1000 else f"wört東京{i}" for i in range(n)]
+    vectors = np.random.default_rng(0).standard_normal((n, dim), dtype=np.float32)
+    KeyedVectors(words, vectors).save_word2vec_format(path, binary=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vectors", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=300)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", nargs=2, metavar=("LOADER", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "vectors.bin"
+        start = time.perf_counter()
+        make_file(path, args.vectors, args.dim)
+        print(f"wrote {path.stat().st_size / 2**20:.0f} MiB in {time.perf_counter() - start:.1f} s", flush=True)
+        small = Path(tmp) / "small.bin"
+        make_file(small, 10, 4)
+        run_child("fastw2v", small)  # compiles the numba scanners into their cache
+        runs = {"fastw2v": [], "gensim": []}
+        for r in range(args.repeats):
+            order = ["fastw2v", "gensim"] if r % 2 == 0 else ["gensim", "fastw2v"]
+            for loader in order:
+                runs[loader].append(run_child(loader, path))
+                print(f"round {r + 1} {loader}: {runs[loader][-1]['seconds']:.2f} s", flush=True)
+    ours, theirs = runs["fastw2v"], runs["gensim"]
+    for key in ("shape", "checksum", "words"):
+        if any(run[key] != theirs[0][key] for run in ours + theirs):
+            sys.exit(f"loaders disagree on {key}")
+    vector_bytes = args.vectors * args.dim * 4
+    rows = []
+    for loader, res in runs.items():
+        seconds = statistics.median(x["seconds"] for x in res)
+        peak = max(x["peak"] for x in res)
+        growth = max(x["peak"] - x["base"] for x in res)
+        rows.append((loader, seconds, peak / 2**20, growth / 2**20, growth / vector_bytes))
+    ratio = rows[1][1] / rows[0][1]
+    table = [
+        "| loader | median load time (s) | peak RSS (MiB) | peak growth over imports (MiB) | growth / vector bytes |",
+        "|---|---|---|---|---|",
+        *(f"| {r[0]} | {r[1]:.2f} | {r[2]:.0f} | {r[3]:.0f} | {r[4]:.3f} |" for r in rows),
+    ]
+    import gensim
+
+    lines = [
+        "# Loading a word2vec binary file: fastw2v vs gensim",
+        "",
+        f"{args.vectors:,} x {args.dim} float32 vectors ({vector_bytes / 2**20:.0f} MiB of vectors), "
+        f"median of {args.repeats} loads per loader, alternating order, each in a fresh process.",
+        f"Machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
+        f"gensim {gensim.__version__}. Produced by `python bench/load_vectors.py`.",
+        "",
+        *table,
+        "",
+        f"fastw2v loads {ratio:.1f}x faster than gensim's `KeyedVectors.load_word2vec_format`.",
+        "",
+    ]
+    print("\n".join(lines))
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1038 @@
+"""Word vectors: the KeyedVectors class, nearest-neighbour queries, and word2vec
+and GloVe vector files.
+
+File formats, as the word2vec C tool, gensim and fastText write them:
+
+* word2vec text: a header line ``"V D"``, then one line per word: the word and
+  its D numbers, separated by spaces.  The C tool writes each value with
+  ``"%lf "``, so its lines end with a space before the newline.
+* word2vec binary: the same header, then per word its UTF-8 bytes, a space and
+  D little-endian float32 (4*D bytes).  The C tool writes a newline after each
+  vector and gensim does not, so newlines before a word are skipped.
+* GloVe text: word2vec text without the header line.
+
+Files are read through one reusable 16 MiB buffer and parsed by numba scanners
+that create no Python object per number, so loading needs little more memory
+than the vectors themselves (plus the words).  Words are read as bytes between
+spaces and decoded in one call at the end.
+"""
+from __future__ import annotations
+
+import bz2
+import contextlib
+import gzip
+import io
+import lzma
+import os
+import sys
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from .files import atomic_output, open_binary
+
+__all__ = ["KeyedVectors", "VectorFileError"]
+
+BUFFER_BYTES = 1 << 24  # bytes read per refill of the parsing buffer
+BLOCK_ELEMENTS = 1 << 24  # largest similarity block (queries x vocabulary) held at once
+UNICODE_ERRORS = ("strict", "replace", "ignore")
+
+# scanner statuses
+_FULL, _MORE, _WORDS, _DEFER, _BADDIM, _NONL, _EOF = range(7)
+
+# exact powers of ten for the fast number parser
+_POW10 = np.array([float(10**k) for k in range(23)])
+
+
+class VectorFileError(ValueError):
+    """A vector file that cannot be read.  The message names the file and the
+    line (text formats) or byte offset (binary format) where reading failed."""
+
+
+# --------------------------------------------------------------------------
+# numba scanners
+
+
+@njit(cache=True, inline="always")
+def _is_space(c):
+    """ASCII whitespace, as bytes.split() defines it."""
+    return c == 32 or (c >= 9 and c <= 13)
+
+
+@njit(cache=True)
+def _skip_space(buf, lo, hi):
+    """(index of the first non-space byte in buf[lo:hi] or -1, newlines before it)."""
+    lines = 0
+    for i in range(lo, hi):
+        c = buf[i]
+        if c == 10:
+            lines += 1
+        elif not _is_space(c):
+            return i, lines
+    return -1, lines
+
+
+@njit(cache=True)
+def _count_lines(buf, lo, hi, open_line):
+    """Count the lines of buf[lo:hi] that hold a non-space byte; `open_line`
+    says whether the line running in from the previous block already does.
+    Returns (count of finished such lines, open_line at the end)."""
+    count = 0
+    for i in range(lo, hi):
+        c = buf[i]
+        if c == 10:
+            count += open_line
+            open_line = False
+        elif not _is_space(c):
+            open_line = True
+    return count, open_line
+
+
+@intrinsic
+def _move_bytes(typingctx, dst, dst_start, src, src_start, count):
+    """memmove of `count` bytes from src[src_start:] to dst[dst_start:] (uint8
+    arrays, which may overlap; the caller checks bounds): numba's slice
+    assignment copies through a temporary at a third of the speed."""
+
+    def codegen(context, builder, sig, args):
+        d = context.make_array(sig.args[0])(context, builder, args[0])
+        s = context.make_array(sig.args[2])(context, builder, args[2])
+        cgutils.raw_memmove(builder, builder.gep(d.data, [args[1]]), builder.gep(s.data, [args[3]]), args[4], 1)
+        return context.get_dummy_value()
+
+    return types.void(dst, dst_start, src, src_start, count), codegen
+
+
+@njit(cache=True)
+def _scan_binary(buf, pos, end, dst, nbytes, max_rows, wbuf, wfill, where, base):
+    """Parse up to `max_rows` whole binary records from buf[pos:end].
+
+    Each record's `nbytes` vector bytes go to the next `nbytes` of `dst`
+    (which may be `buf` itself: a vector only ever moves down), its word bytes
+    and a space to wbuf[wfill:], the file offset of the word to `where`.
+    Stops after `max_rows` records (_FULL), when the next record is not wholly
+    in the buffer (_MORE) or when `wbuf` lacks room (_WORDS).
+    Returns (pos, rows, wfill, status)."""
+    rows = 0
+    while rows < max_rows:
+        p = pos
+        while p < end and buf[p] == 10:
+            p += 1
+        start = p
+        while p < end and buf[p] != 32:
+            p += 1
+        if p + 1 + nbytes > end:
+            return pos, rows, wfill, _MORE
+        n = p - start
+        if wfill + n + 1 > wbuf.shape[0]:
+            return pos, rows, wfill, _WORDS
+        _move_bytes(wbuf, wfill, buf, start, n)
+        wbuf[wfill + n] = 32
+        wfill += n + 1
+        where[rows] = base + start
+        _move_bytes(dst, rows * nbytes, buf, p + 1, nbytes)
+        rows += 1
+        pos = p + 1 + nbytes
+    return pos, rows, wfill, _FULL
+
+
+@njit(cache=True)
+def _parse_number(buf, s, e):
+    """(True, value) for a plain decimal number in buf[s:e] that converts
+    exactly with one rounding (Clinger's fast path: digits worth at most 2**53,
+    power of ten within 1e22); (False, 0.0) for anything else, which the
+    caller hands to Python's float()."""
+    i = s
+    neg = False
+    if buf[i] == 45 or buf[i] == 43:  # - +
+        neg = buf[i] == 45
+        i += 1
+    mant = 0
+    exp = 0
+    digits = 0
+    big = False
+    while i < e and buf[i] >= 48 and buf[i] <= 57:
+        if mant < 100000000000000000:
+            mant = mant * 10 + (buf[i] - 48)
+        else:
+            big = True
+        digits += 1
+        i += 1
+    if i < e and buf[i] == 46:  # .
+        i += 1
+        while i < e and buf[i] >= 48 and buf[i] <= 57:
+            if mant < 100000000000000000:
+                mant = mant * 10 + (buf[i] - 48)
+                exp -= 1
+            else:
+                big = True
+            digits += 1
+            i += 1
+    if digits == 0:
+        return False, 0.0
+    if i < e and (buf[i] == 101 or buf[i] == 69):  # e E
+        i += 1
+        eneg = False
+        if i < e and (buf[i] == 45 or buf[i] == 43):
+            eneg = buf[i] == 45
+            i += 1
+        edigits = 0
+        ev = 0
+        while i < e and buf[i] >= 48 and buf[i] <= 57:
+            if ev < 100000:
+                ev = ev * 10 + (buf[i] - 48)
+            edigits += 1
+            i += 1
+        if edigits == 0:
+            return False, 0.0
+        exp += -ev if eneg else ev
+    if i != e or big or mant > 9007199254740992:
+        return False, 0.0
+    if mant == 0:
+        v = 0.0
+    elif exp >= 0 and exp <= 22:
+        v = mant * _POW10[exp]
+    elif exp < 0 and exp >= -22:
+        v = mant / _POW10[-exp]
+    else:
+        return False, 0.0
+    return True, -v if neg else v
+
+
+@njit(cache=True)
+def _scan_text(buf, pos, end, eof, dst, wbuf, wfill, where, line, defer):
+    """Parse whole text lines from buf[pos:end], skipping blank lines.
+
+    Each line's numbers go to the next row of `dst`, its word and a space to
+    wbuf[wfill:], its line number to `where`; numbers the fast parser declines
+    are recorded in `defer` as (row, column, start, end) for Python to parse.
+    Stops when `dst` is full (_FULL), no whole line is left (_MORE; at end of
+    file _NONL for a last line without newline, _EOF for none), `wbuf` or
+    `defer` lacks room (_WORDS, _DEFER) or a line does not hold exactly D
+    numbers (_BADDIM, with the count found).
+    Returns (pos, rows, line, wfill, ndefer, status, found)."""
+    dim = dst.shape[1]
+    rows = 0
+    ndefer = 0
+    while rows < dst.shape[0]:
+        e = pos
+        while e < end and buf[e] != 10:
+            e += 1
+        if e == end and not eof:
+            return pos, rows, line, wfill, ndefer, _MORE, 0
+        p = pos
+        while p < e and _is_space(buf[p]):
+            p += 1
+        if p == e:
+            if e == end:
+                return end, rows, line, wfill, ndefer, _EOF, 0
+            pos = e + 1
+            line += 1
+            continue
+        if e == end:
+            return pos, rows, line, wfill, ndefer, _NONL, 0
+        if ndefer + dim > defer.shape[0]:
+            return pos, rows, line, wfill, ndefer, _DEFER, 0
+        start = p
+        while p < e and not _is_space(buf[p]):
+            p += 1
+        n = p - start
+        if wfill + n + 1 > wbuf.shape[0]:
+            return pos, rows, line, wfill, ndefer, _WORDS, 0
+        before = ndefer
+        k = 0
+        while True:
+            while p < e and _is_space(buf[p]):
+                p += 1
+            if p == e:
+                break
+            s = p
+            while p < e and not _is_space(buf[p]):
+                p += 1
+            if k < dim:
+                ok, v = _parse_number(buf, s, p)
+                if ok:
+                    dst[rows, k] = v
+                else:
+                    defer[ndefer, 0] = rows
+                    defer[ndefer, 1] = k
+                    defer[ndefer, 2] = s
+                    defer[ndefer, 3] = p
+                    ndefer += 1
+            k += 1
+        if k != dim:
+            return pos, rows, line, wfill, before, _BADDIM, k
+        wbuf[wfill:wfill + n] = buf[start:start + n]
+        wbuf[wfill + n] = 32
+        wfill += n + 1
+        where[rows] = line
+        rows += 1
+        line += 1
+        pos = e + 1
+    return pos, rows, line, wfill, ndefer, _FULL, 0
+
+
+# --------------------------------------------------------------------------
+# reading
+
+
+def _find_newline(data, lo, hi):
+    """Index of the first newline in data[lo:hi], or -1 (searched in growing steps)."""
+    step = 1 << 12
+    while lo < hi:
+        i = data[lo:min(hi, lo + step)].tobytes().find(b"\n")
+        if i >= 0:
+            return lo + i
+        lo += step
+        step *= 4
+    return -1
+
+
+class _Buffer:
+    """Unconsumed bytes of file `name` in data[lo:hi] of a reusable array;
+    `base` is the (uncompressed) file offset of data[0]."""
+
+    def __init__(self, f, name, size=None):
+        self.f, self.name = f, name
+        self.data = np.empty(size or BUFFER_BYTES, np.uint8)
+        self.lo = self.hi = self.base = 0
+        self.eof = False
+
+    def refill(self):
+        """Move the unconsumed bytes to the front and read until the array is
+        full or the file ends; an array already full of them doubles."""
+        n = self.hi - self.lo
+        if self.lo:
+            self.data[:n] = self.data[self.lo:self.hi]
+            self.base += self.lo
+            self.lo, self.hi = 0, n
+        elif n == len(self.data):
+            self.data = np.concatenate([self.data, np.empty_like(self.data)])
+        view = memoryview(self.data)
+        while self.hi < len(self.data) and not self.eof:
+            try:
+                got = self.f.readinto(view[self.hi:])
+            except (EOFError, OSError, lzma.LZMAError, zlib.error) as e:
+                if isinstance(self.f, io.BufferedReader):
+                    raise
+                raise VectorFileError(f"{self.name}: byte {self.base + self.hi}: cannot decompress: {e}") from None
+            if got:
+                self.hi += got
+            else:
+                self.eof = True
+
+    def line_end(self):
+        """Index of the newline ending the line at `lo` (`hi` if the file ends
+        first), refilling as needed."""
+        searched = self.lo
+        while True:
+            i = _find_newline(self.data, searched, self.hi)
+            if i >= 0 or self.eof:
+                return i if i >= 0 else self.hi
+            done = self.hi - self.lo
+            self.refill()
+            searched = self.lo + done
+
+    def peek(self, n):
+        """The next `n` bytes (fewer at the end of the file), not consumed."""
+        while self.hi - self.lo < n and not self.eof:
+            self.refill()
+        return self.data[self.lo:self.lo + n].tobytes()
+
+    def first_non_space(self):
+        """(file offset of the next non-space byte or -1 at end of file,
+        newlines skipped before it); consumes the spaces."""
+        lines = 0
+        while True:
+            i, n = _skip_space(self.data, self.lo, self.hi)
+            lines += n
+            if i >= 0:
+                self.lo = i
+                return self.base + i, lines
+            self.lo = self.hi
+            if self.eof:
+                return -1, lines
+            self.refill()
+
+
+class _Words:
+    """Word bytes gathered by the scanners, each followed by a space (no word
+    can hold one), decoded in one call at the end."""
+
+    def __init__(self, count):
+        self.buf = np.empty(min(16 * count + 64, 1 << 26), np.uint8)
+        self.fill = 0
+
+    def grow(self):
+        self.buf = np.concatenate([self.buf, np.empty_like(self.buf)])
+
+    def decode(self, name, where, errors, binary):
+        data = self.buf[:self.fill].tobytes()
+        try:
+            words = data.decode("utf-8", errors).split(" ")
+        except UnicodeDecodeError as e:
+            k = data.count(b" ", 0, e.start)
+            start = data.rfind(b" ", 0, e.start) + 1
+            word = data[start:data.find(b" ", e.start)]
+            at = f"byte {where[k] + e.start - start}" if binary else f"line {where[k]}"
+            raise VectorFileError(
+                f"{name}: {at}: word {word!r} is not valid UTF-8 ({e.reason}); "
+                "load with unicode_errors='replace' or 'ignore' to accept it"
+            ) from None
+        words.pop()
+        return words
+
+
+def _parse_header(line: bytes):
+    """(count, dimension) from a 'V D' header line, or None if it is not one."""
+    parts = line.split()
+    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+        return int(parts[0]), int(parts[1])
+    return None
+
+
+def _is_number(token: bytes) -> bool:
+    try:
+        float(token)
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_text(buf: _Buffer, dim: int) -> bool:
+    """Whether the first record after the header is a text line: a word then
+    numbers only.  A binary record's float bytes practically never are."""
+    window = buf.peek(1024 + 32 * dim)
+    lines = window.split(b"\n")
+    if not (buf.eof and buf.hi - buf.lo <= len(window)):
+        lines.pop()  # may be cut short
+    for line in lines:
+        parts = line.split()
+        if parts:
+            return len(parts) >= 2 and all(_is_number(p) for p in parts[1:])
+    return False
+
+
+def _headerless_shape(name, path):
+    """(vector count, dimension) of a header-less text file: a pass counting
+    its non-blank lines, dimension from the first one."""
+    with open_binary(path) as f:
+        buf = _Buffer(f, name)
+        buf.refill()
+        line_no = 1
+        while True:
+            end = buf.line_end()
+            parts = buf.data[buf.lo:end].tobytes().split()
+            if parts:
+                break
+            if end == buf.hi:
+                raise VectorFileError(f"{name}: line 1: no header and no vectors (empty file?)")
+            buf.lo = end + 1
+            line_no += 1
+        if len(parts) < 2:
+            raise VectorFileError(f"{name}: line {line_no}: expected a word followed by numbers")
+        buf.lo = end  # count the lines after this one
+        count, open_line = 1, False
+        while True:
+            n, open_line = _count_lines(buf.data, buf.lo, buf.hi, open_line)
+            count += n
+            buf.lo = buf.hi
+            if buf.eof:
+                return count + open_line, len(parts) - 1
+            buf.refill()
+
+
+def _truncated(name, data, lo, hi, base, rows, declared):
+    """The error for a binary file that ends at data[hi] before its last record."""
+    if _skip_space(data, lo, hi)[0] < 0:
+        return VectorFileError(
+            f"{name}: byte {base + hi}: file ends after {rows} vectors, but its header declares {declared}"
+        )
+    return VectorFileError(
+        f"{name}: byte {base + lo}: file ends inside vector {rows + 1} of the {declared} "
+        f"its header declares (truncated file?)"
+    )
+
+
+def _read_binary(name, buf, out, where, words, declared):
+    """Fill `out` from binary records streamed through `buf`, and `where`
+    with the words' file offsets."""
+    rows_total, dim = out.shape
+    nbytes = 4 * dim
+    direct = out.dtype == np.float32 and sys.byteorder == "little"
+    raw = out.reshape(-1).view(np.uint8) if direct else np.empty(max(1, BUFFER_BYTES // nbytes) * nbytes, np.uint8)
+    rows = 0
+    while rows < rows_total:
+        dst = raw[rows * nbytes:] if direct else raw
+        pos, n, fill, status = _scan_binary(
+            buf.data, buf.lo, buf.hi, dst, nbytes, min(rows_total - rows, len(dst) // nbytes),
+            words.buf, words.fill, where[rows:], buf.base,
+        )
+        if not direct:
+            out[rows:rows + n] = dst[:n * nbytes].view("<f4").reshape(n, dim)
+        rows += n
+        buf.lo, words.fill = pos, fill
+        if status == _WORDS:
+            words.grow()
+        elif status == _MORE:
+            if buf.eof:
+                raise _truncated(name, buf.data, buf.lo, buf.hi, buf.base, rows, declared)
+            buf.refill()
+
+
+def _read_binary_whole(name, buf, size, where, dim, words):
+    """The len(where) vectors of a whole plain binary file read as float32,
+    and the words' file offsets in `where`:
+    the file body goes straight into the array that becomes the vectors, each
+    vector then moves down over the word bytes before it (one copy less than
+    streaming, and no memory beyond the file's size)."""
+    count, nbytes = len(where), 4 * dim
+    start = buf.base + buf.lo
+    body = np.empty(max(size - start, buf.hi - buf.lo), np.uint8)
+    got = buf.hi - buf.lo
+    body[:got] = buf.data[buf.lo:buf.hi]
+    view = memoryview(body)
+    while got < len(body) and not buf.eof:
+        n = buf.f.readinto(view[got:])
+        buf.eof = not n
+        got += n or 0
+    rows = pos = 0
+    while rows < count:
+        pos, n, fill, status = _scan_binary(
+            body, pos, got, body[rows * nbytes:], nbytes, count - rows, words.buf, words.fill, where[rows:], start
+        )
+        rows += n
+        words.fill = fill
+        if status == _WORDS:
+            words.grow()
+        elif status == _MORE:
+            raise _truncated(name, body, pos, got, start, rows, count)
+    extra, _ = _skip_space(body, pos, got)
+    if extra >= 0:
+        raise VectorFileError(f"{name}: byte {start + extra}: more data after the {count} vectors its header declares")
+    buf.data, buf.lo, buf.hi, buf.base = np.empty(1 << 16, np.uint8), 0, 0, start + got  # for the rest, if any
+    view.release()
+    body.resize(count * nbytes, refcheck=False)  # shrinks in place
+    return body.view(np.float32).reshape(count, dim)
+
+
+def _read_text(name, buf, out, where, words, line, declared):
+    """Fill `out` from text lines starting at line number `line`, and `where`
+    with the words' line numbers; return the number of the next line."""
+    rows_total, dim = out.shape
+    defer = np.empty((max(4 * dim, 4096), 4), np.int64)
+    rows = 0
+    while rows < rows_total:
+        pos, n, line, fill, ndefer, status, found = _scan_text(
+            buf.data, buf.lo, buf.hi, buf.eof, out[rows:], words.buf, words.fill,
+            where[rows:], line, defer,
+        )
+        for r, c, s, e in defer[:ndefer].tolist():
+            token = buf.data[s:e].tobytes()
+            try:
+                out[rows + r, c] = float(token)
+            except ValueError:
+                raise VectorFileError(
+                    f"{name}: line {where[rows + r]}: value {c + 1} is not a number: {token[:40]!r}"
+                ) from None
+        rows += n
+        buf.lo, words.fill = pos, fill
+        if status == _BADDIM:
+            raise VectorFileError(
+                f"{name}: line {line}: expected a word and {dim} numbers, found {found} numbers"
+            )
+        if status == _NONL:
+            raise VectorFileError(f"{name}: line {line}: last line has no newline (truncated file?)")
+        if status == _EOF:
+            raise VectorFileError(
+                f"{name}: line {line}: file ends after {rows} vectors, but its header declares {declared}"
+            )
+        if status == _WORDS:
+            words.grow()
+        elif status == _MORE:
+            buf.refill()
+    return line
+
+
+def read_word2vec(path, binary=None, limit=None, unicode_errors="strict", no_header=None,
+                  dtype=np.float32):
+    """(words, vectors) from a word2vec text/binary or GloVe file; see
+    KeyedVectors.load_word2vec_format.  Repeated words keep their first vector."""
+    name = os.fspath(path)
+    if unicode_errors not in UNICODE_ERRORS:
+        raise ValueError(f"unicode_errors must be one of {UNICODE_ERRORS}, not {unicode_errors!r}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, not {dtype}")
+    if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 0):
+        raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
+    if no_header and binary:
+        raise ValueError("header-less (GloVe) files are text: no_header=True needs binary=False or None")
+    size = Path(path).stat().st_size
+    with open_binary(path) as f:
+        compressed = not isinstance(f, io.BufferedReader)
+        buf = _Buffer(f, name)
+        buf.refill()
+        header = _parse_header(buf.data[buf.lo:buf.line_end()].tobytes())
+        if no_header is None:
+            no_header = header is None
+        if no_header:
+            binary = False
+            declared, dim = _headerless_shape(name, path)
+            line = 1
+        else:
+            if header is None:
+                first = buf.data[buf.lo:buf.line_end()].tobytes()
+                raise VectorFileError(
+                    f"{name}: line 1: expected a header 'VECTORS DIMENSIONS', found {first[:60]!r}"
+                )
+            declared, dim = header
+            if dim < 1:
+                raise VectorFileError(f"{name}: line 1: header declares dimension {dim}")
+            buf.lo = min(buf.line_end() + 1, buf.hi)
+            line = 2
+            if binary is None:
+                binary = not _looks_like_text(buf, dim)
+        count = declared if limit is None else min(declared, limit)
+        fits = (size - buf.base - buf.lo) // (4 * dim + 1 if binary else 2 * dim + 2)  # records at least that long
+        if not compressed and count > fits and count * (dim * dtype.itemsize + 8) > BUFFER_BYTES:
+            # refuse a large allocation for a header the file cannot live up to; a small one
+            # is parsed, to name the line or record at fault
+            raise VectorFileError(
+                f"{name}: byte {size}: file ends before the {declared} vectors of dimension {dim} "
+                f"that its header declares (truncated file?)"
+            )
+        words = _Words(count)
+        whole = binary and not compressed and count == declared and dtype == np.float32 and sys.byteorder == "little"
+        try:
+            where = np.empty(count, np.int64)
+            out = None if whole else np.empty((count, dim), dtype)
+        except (MemoryError, ValueError):
+            raise VectorFileError(
+                f"{name}: line 1: header declares {declared} vectors of dimension {dim}, too many to hold"
+            ) from None
+        if whole:
+            out = _read_binary_whole(name, buf, size, where, dim, words)
+        elif binary:
+            _read_binary(name, buf, out, where, words, declared)
+        else:
+            line = _read_text(name, buf, out, where, words, line, declared)
+        if count == declared:
+            offset, lines = buf.first_non_space()
+            if offset >= 0:
+                at = f"byte {offset}" if binary else f"line {line + lines}"
+                raise VectorFileError(f"{name}: {at}: more data after the {declared} vectors its header declares")
+    keys = words.decode(name, where, unicode_errors, binary)
+    return keys, out
+
+
+# --------------------------------------------------------------------------
+# writing
+
+
+_COMPRESSORS = {
+    ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="wb"),
+    ".bz2": lambda raw: bz2.BZ2File(raw, "wb"),
+    ".xz": lambda raw: lzma.LZMAFile(raw, "wb"),
+}
+_WRITE_ROWS = 1 << 13  # rows formatted per write call
+
+
+@contextlib.contextmanager
+def _compressing(path, raw):
+    """`raw` itself, or a compressor writing into it when `path` ends in .gz, .bz2 or .xz."""
+    compressor = _COMPRESSORS.get(Path(path).suffix)
+    if compressor is None:
+        yield raw
+    else:
+        with compressor(raw) as f:
+            yield f
+
+
+def _check_words(words, binary):
+    """Refuse words the format cannot store: empty ones, and ones holding a
+    separator (a space or newline in binary files, any ASCII whitespace in text)."""
+    banned = " \n" if binary else " \t\n\r\x0b\x0c"
+    joined = "".join(words)
+    for c in banned:
+        if c in joined:
+            bad = next(w for w in words if c in w)
+            raise ValueError(f"cannot write word {bad!r}: it contains {c!r}")
+    if "" in words:
+        raise ValueError("cannot write an empty word")
+
+
+def _write_binary(f, words, vectors):
+    for lo in range(0, len(words), _WRITE_ROWS):
+        block = np.ascontiguousarray(vectors[lo:lo + _WRITE_ROWS], dtype="<f4")
+        data = memoryview(block).cast("B")
+        step = 4 * block.shape[1]
+        parts = []
+        for i, word in enumerate(words[lo:lo + _WRITE_ROWS]):
+            parts += (word.encode(), b" ", data[i * step:(i + 1) * step], b"\n")
+        f.write(b"".join(parts))
+
+
+def _write_text(f, words, vectors, value_format):
+    line_format = "%s " + (value_format + " ") * vectors.shape[1] + "\n"
+    for lo in range(0, len(words), _WRITE_ROWS):
+        rows = vectors[lo:lo + _WRITE_ROWS].tolist()
+        text = "".join([line_format % (w, *row) for w, row in zip(words[lo:lo + _WRITE_ROWS], rows)])
+        f.write(text.encode())
+
+
+def _value_format(precision, dtype):
+    """printf format of one text value for `precision` (see save_word2vec_format)."""
+    if precision is None:
+        return "%f"
+    if precision == "exact":
+        return "%.9g" if dtype == np.float32 else "%.17g"
+    if isinstance(precision, (int, np.integer)) and not isinstance(precision, bool) and precision >= 1:
+        return f"%.{int(precision)}g"
+    raise ValueError(f"precision must be None, 'exact' or a positive int, not {precision!r}")
+
+
+# --------------------------------------------------------------------------
+# KeyedVectors
+
+
+def _top(sims, k):
+    """(indices, values) of the k largest entries of each row of `sims`,
+    largest first; `sims` is overwritten.  Small k takes k argmax passes,
+    several times faster than a partition."""
+    n = sims.shape[1]
+    k = min(k, n)
+    if k > 16:
+        idx = np.argpartition(sims, n - k, axis=1)[:, n - k:]
+        order = np.argsort(-np.take_along_axis(sims, idx, axis=1), axis=1, kind="stable")
+        idx = np.take_along_axis(idx, order, axis=1)
+        return idx, np.take_along_axis(sims, idx, axis=1)
+    rows = np.arange(len(sims))
+    idx = np.empty((len(sims), k), np.int64)
+    values = np.empty((len(sims), k), sims.dtype)
+    for i in range(k):
+        idx[:, i] = best = sims.argmax(axis=1)
+        values[:, i] = sims[rows, best]
+        sims[rows, best] = -np.inf
+    return idx, values
+
+
+def _unit_rows(m):
+    """Rows of `m` scaled to unit length; zero rows stay zero."""
+    norms = np.linalg.norm(m, axis=-1, keepdims=True)
+    norms[norms == 0] = 1
+    return m / norms
+
+
+class KeyedVectors:
+    """Words and their vectors, with cosine-similarity queries.
+
+    ``index_to_key[i]`` is the word of row ``vectors[i]``; ``key_to_index``
+    maps back; ``counts`` holds corpus counts, or is None when unknown (vector
+    files do not store them).  Queries use ``get_normed_vectors()``, a cached
+    unit-length copy of ``vectors``, rebuilt when ``vectors`` is assigned (not
+    when it is modified in place).
+    """
+
+    def __init__(self, index_to_key: list[str], vectors: np.ndarray, counts: np.ndarray | None = None):
+        index_to_key = list(index_to_key)
+        key_to_index = dict(zip(index_to_key, range(len(index_to_key))))
+        if len(key_to_index) != len(index_to_key):
+            seen = set()
+            dup = next(w for w in index_to_key if w in seen or seen.add(w))
+            raise ValueError(f"word {dup!r} appears more than once")
+        if not all(isinstance(w, str) for w in index_to_key):
+            raise TypeError("words must be str")
+        self._setup(index_to_key, key_to_index, vectors, counts)
+
+    def _setup(self, index_to_key, key_to_index, vectors, counts):
+        self.index_to_key = index_to_key
+        self.key_to_index = key_to_index
+        self.vectors = vectors
+        if counts is not None:
+            counts = np.asarray(counts, dtype=np.int64)
+            if counts.shape != (len(index_to_key),):
+                raise ValueError(f"counts has shape {counts.shape}, expected ({len(index_to_key)},)")
+        self.counts = counts
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vectors
+
+    @vectors.setter
+    def vectors(self, value):
+        value = np.asarray(value)
+        if not np.issubdtype(value.dtype, np.floating):
+            value = value.astype(np.float32)
+        if value.ndim != 2 or len(value) != len(self.index_to_key):
+            raise ValueError(f"vectors must have shape ({len(self.index_to_key)}, D), not {value.shape}")
+        self._vectors = value
+        self._normed = None
+
+    @property
+    def vector_size(self) -> int:
+        return self._vectors.shape[1]
+
+    def __len__(self):
+        return len(self.index_to_key)
+
+    def __contains__(self, word):
+        return word in self.key_to_index
+
+    def __repr__(self):
+        return f"<KeyedVectors: {len(self)} words x {self.vector_size} {self._vectors.dtype}>"
+
+    def get_index(self, word, default=None) -> int:
+        """Row of `word`; `default` if given and the word is unknown, else KeyError."""
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return i
+        if default is not None:
+            return default
+        raise KeyError(f"word {word!r} not in vocabulary")
+
+    def get_vector(self, word, norm=False) -> np.ndarray:
+        """Read-only vector of `word`, unit-length with `norm`."""
+        row = (self.get_normed_vectors() if norm else self._vectors)[self.get_index(word)]
+        row.flags.writeable = False
+        return row
+
+    def __getitem__(self, words):
+        """Vector of a word (1-D, read-only), or rows for a list of words (2-D copy)."""
+        if isinstance(words, str):
+            return self.get_vector(words)
+        return self._vectors[[self.get_index(w) for w in words]]
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """Read-only unit-length copy of `vectors` (zero vectors stay zero)."""
+        if self._normed is None:
+            v = self._vectors
+            norms = np.empty(len(v), v.dtype)
+            for lo in range(0, len(v), 1 << 16):  # bounded temporaries
+                norms[lo:lo + (1 << 16)] = np.linalg.norm(v[lo:lo + (1 << 16)], axis=1)
+            norms[norms == 0] = 1
+            self._normed = v / norms[:, None]
+            self._normed.flags.writeable = False
+        return self._normed
+
+    # ---- queries
+
+    def _restrict(self, restrict_vocab):
+        if restrict_vocab is None:
+            return len(self)
+        if restrict_vocab < 1:
+            raise ValueError(f"restrict_vocab must be a positive integer or None, not {restrict_vocab}")
+        return min(int(restrict_vocab), len(self))
+
+    def _as_vector(self, item):
+        v = np.asarray(item, dtype=np.float64)
+        if v.shape != (self.vector_size,):
+            raise ValueError(f"query vector has shape {v.shape}, expected ({self.vector_size},)")
+        return v
+
+    def _terms(self, positive, negative):
+        """[(word or raw vector, weight)] from most_similar-style arguments:
+        a word, a vector, or a list of words, vectors and (item, weight) pairs."""
+        terms = []
+        for items, sign in ((positive, 1.0), (negative, -1.0)):
+            if items is None:
+                continue
+            if isinstance(items, str) or (isinstance(items, np.ndarray) and items.ndim == 1):
+                items = [items]
+            for item in items:
+                if isinstance(item, tuple):
+                    item, weight = item
+                else:
+                    weight = sign
+                if isinstance(item, str):
+                    self.get_index(item)
+                else:
+                    item = self._as_vector(item)
+                terms.append((item, float(weight)))
+        if not terms:
+            raise ValueError("cannot compute similarity with no input")
+        return terms
+
+    def _nearest(self, queries, topn, restrict, exclude):
+        """Top-`topn` (word, cosine) lists for unit query rows, skipping the
+        rows listed in `exclude[i]` for query i; one matrix product per block."""
+        normed = self.get_normed_vectors()[:restrict]
+        queries = np.asarray(queries, dtype=normed.dtype)
+        step = max(1, BLOCK_ELEMENTS // max(restrict, 1))
+        results = []
+        for lo in range(0, len(queries), step):
+            sims = queries[lo:lo + step] @ normed.T
+            for i, rows in enumerate(exclude[lo:lo + step]):
+                sims[i, [r for r in rows if r < restrict]] = -np.inf
+            top, values = _top(sims, topn)
+            for idx, vals in zip(top.tolist(), values.tolist()):
+                results.append([(self.index_to_key[j], v) for j, v in zip(idx, vals) if v != -np.inf])
+        return results
+
+    def most_similar(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+        """Words nearest by cosine to the normalised weighted mean of the
+        query (3CosAdd): words' unit vectors count with weight +1 (positive)
+        or -1 (negative), raw vectors as given; (item, weight) pairs set the
+        weight.  Query words are never answered.  Only the first
+        `restrict_vocab` words are searched.  Returns [(word, cosine)], or all
+        cosines as an array when topn is None."""
+        terms = self._terms(positive, negative)
+        normed = self.get_normed_vectors()
+        mean = np.zeros(self.vector_size)
+        for item, weight in terms:
+            mean += weight * (normed[self.key_to_index[item]] if isinstance(item, str) else item)
+        query = _unit_rows(mean)
+        restrict = self._restrict(restrict_vocab)
+        if topn is None:
+            return normed[:restrict] @ query.astype(normed.dtype)
+        if topn < 1:
+            return []
+        exclude = [self.key_to_index[item] for item, _ in terms if isinstance(item, str)]
+        return self._nearest(query[None], topn, restrict, [exclude])[0]
+
+    def most_similar_batch(self, queries, topn=10, restrict_vocab=None, exclude=None):
+        """Nearest words for many queries at once: `queries` is a 2-D array of
+        vectors, or a list whose entries are a word or a list of words (their
+        unit vectors summed, like the C tool's `distance`; those words are
+        excluded from the answers).  `exclude` optionally lists words to skip
+        for each query.  Returns one [(word, cosine)] list per query."""
+        if isinstance(queries, np.ndarray):
+            if queries.ndim != 2 or queries.shape[1] != self.vector_size:
+                raise ValueError(f"queries must have shape (n, {self.vector_size}), not {queries.shape}")
+            matrix = _unit_rows(queries.astype(np.float64))
+            skip = [[] for _ in range(len(queries))]
+        else:
+            normed = self.get_normed_vectors()
+            skip = [[self.get_index(w) for w in ([q] if isinstance(q, str) else q)] for q in queries]
+            matrix = np.zeros((len(skip), self.vector_size))
+            for i, rows in enumerate(skip):
+                if not rows:
+                    raise ValueError(f"query {i} holds no word")
+                matrix[i] = normed[rows].sum(axis=0)
+            matrix = _unit_rows(matrix)
+        if exclude is not None:
+            if len(exclude) != len(skip):
+                raise ValueError(f"exclude has {len(exclude)} entries for {len(skip)} queries")
+            skip = [rows + [self.get_index(w) for w in words] for rows, words in zip(skip, exclude)]
+        if topn < 1:
+            return [[] for _ in skip]
+        return self._nearest(matrix, topn, self._restrict(restrict_vocab), skip)
+
+    def most_similar_cosmul(self, positive=None, negative=None, topn=10, restrict_vocab=None):
+        """Words maximising 3CosMul (Levy & Goldberg 2014, eq. 4): the product
+        of (1 + cos)/2 to each positive term over the product of (1 + cos)/2 to
+        each negative term plus 1e-6.  Raw vectors are normalised first.
+        Query words are never answered.  Returns [(word, score)], or all scores
+        as an array when topn is None."""
+        terms = self._terms(positive, negative)
+        if all(weight < 0 for _, weight in terms):
+            raise ValueError("most_similar_cosmul needs at least one positive term")
+        normed = self.get_normed_vectors()
+        restrict = self._restrict(restrict_vocab)
+        matrix = np.stack([normed[self.key_to_index[item]] if isinstance(item, str) else _unit_rows(item)
+                           for item, _ in terms]).astype(normed.dtype)
+        shifted = (1 + normed[:restrict] @ matrix.T) / 2
+        pos = np.array([weight > 0 for _, weight in terms])
+        scores = np.prod(shifted[:, pos], axis=1) / (np.prod(shifted[:, ~pos], axis=1) + 1e-6)
+        if topn is None:
+            return scores
+        if topn < 1:
+            return []
+        exclude = [self.key_to_index[item] for item, _ in terms if isinstance(item, str)]
+        scores[[r for r in exclude if r < restrict]] = -np.inf
+        top, values = _top(scores[None], topn)
+        return [(self.index_to_key[j], v) for j, v in zip(top[0].tolist(), values[0].tolist()) if v != -np.inf]
+
+    def similarity(self, w1, w2) -> float:
+        """Cosine similarity of two words."""
+        normed = self.get_normed_vectors()
+        return float(normed[self.get_index(w1)] @ normed[self.get_index(w2)])
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest (by cosine) from the normalised mean of the words' unit vectors."""
+        words = list(words)
+        if not words:
+            raise ValueError("cannot select a word from an empty list")
+        rows = self.get_normed_vectors()[[self.get_index(w) for w in words]]
+        sims = rows @ _unit_rows(rows.mean(axis=0))
+        return words[int(np.argmin(sims))]
+
+    # ---- evaluation
+
+    def evaluate_word_analogies(self, path, restrict_vocab=30000, case_insensitive=True, dummy4unknown=False):
+        """Analogy accuracy; see fastw2v.evaluate.evaluate_word_analogies."""
+        from .evaluate import evaluate_word_analogies
+
+        return evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
+
+    def evaluate_word_pairs(self, path, restrict_vocab=300000, case_insensitive=True, delimiter="\t",
+                            dummy4unknown=False):
+        """Word-pair similarity correlations; see fastw2v.evaluate.evaluate_word_pairs."""
+        from .evaluate import evaluate_word_pairs
+
+        return evaluate_word_pairs(self, path, restrict_vocab, case_insensitive, delimiter, dummy4unknown)
+
+    # ---- files
+
+    @classmethod
+    def load_word2vec_format(cls, path, binary=None, limit=None, unicode_errors="strict", no_header=None,
+                             dtype=np.float32) -> "KeyedVectors":
+        """Read a word2vec text or binary file, or a GloVe (header-less text) file.
+
+        binary: None detects the format from the first record.  limit: read
+        only the first N vectors.  unicode_errors: 'strict' (an undecodable
+        word is an error naming its byte offset or line), 'replace' or 'ignore'
+        (for words the C tool cut inside a multi-byte character).  no_header:
+        None detects a 'V D' first line; True reads a GloVe file.  dtype:
+        float32 or float64.  xz, gzip and bzip2 files are decompressed.
+        A file that cannot be read whole (truncated, count or dimension not as
+        the header says, a value that is not a number) raises VectorFileError
+        naming the file and line or byte offset.  A word repeated in the file
+        keeps its first vector, with a warning.
+        """
+        name = os.fspath(path)
+        words, vectors = read_word2vec(path, binary, limit, unicode_errors, no_header, dtype)
+        key_to_index = dict(zip(words, range(len(words))))
+        if len(key_to_index) < len(words):
+            first = {}
+            for i, w in enumerate(words):
+                first.setdefault(w, i)
+            warnings.warn(f"{name}: {len(words) - len(first)} repeated words; kept the first vector of each",
+                          stacklevel=2)
+            vectors = vectors[np.fromiter(first.values(), np.int64, len(first))]
+            words = list(first)
+            key_to_index = dict(zip(words, range(len(words))))
+        kv = cls.__new__(cls)
+        kv._setup(words, key_to_index, vectors, None)
+        return kv
+
+    def save_word2vec_format(self, path, binary=True, precision=None, write_header=True):
+        """Write the vectors as the word2vec C tool does, replacing `path` only
+        once the whole file is written (compressed when it ends in .gz, .bz2, .xz).
+
+        binary: header "V D\\n", then per word its UTF-8 bytes, a space, D
+        little-endian float32 and "\\n".  Text: the header, then per word the
+        word and each value followed by a space, then "\\n".  precision (text
+        only): None writes values as the C tool's "%lf" (6 digits after the
+        point); 'exact' writes enough significant digits to read back the
+        same values ("%.9g" for float32 vectors, "%.17g" for float64); an int
+        n writes n significant digits ("%.{n}g").  write_header=False writes
+        a GloVe file (text only).
+        """
+        binary = bool(binary)
+        if binary and not write_header:
+            raise ValueError("binary files need their header: write_header=False is for text files")
+        value_format = _value_format(precision, self._vectors.dtype)
+        _check_words(self.index_to_key, binary)
+        with atomic_output(path) as raw, _compressing(path, raw) as f:
+            if write_header:
+                f.write(f"{len(self)} {self.vector_size}\n".encode())
+            if binary:
+                _write_binary(f, self.index_to_key, self._vectors)
+            else:
+                _write_text(f, self.index_to_key, self._vectors, value_format)
