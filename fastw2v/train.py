@@ -43,12 +43,11 @@ class EpochStats:
 
 
 def _is_file_corpus(corpus) -> bool:
+    """A path or a list of paths (a list of strings cannot be token lists)."""
     if isinstance(corpus, (str, os.PathLike)):
         return True
-    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus):
-        # a list of strings is a list of paths only if the first one exists
-        return isinstance(corpus[0], os.PathLike) or os.path.exists(corpus[0])
-    return False
+    return (isinstance(corpus, (list, tuple)) and len(corpus) > 0
+            and all(isinstance(c, (str, os.PathLike)) for c in corpus))
 
 
 def load_training_corpus(corpus, config: Config):
