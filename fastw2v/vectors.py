@@ -11,10 +11,11 @@ File formats, as the word2vec C tool, gensim and fastText write them:
   vector and gensim does not, so newlines before a word are skipped.
 * GloVe text: word2vec text without the header line.
 
-Files are read through one reusable 16 MiB buffer and parsed by numba scanners
-that create no Python object per number, so loading needs little more memory
-than the vectors themselves (plus the words).  Words are read as bytes between
-spaces and decoded in one call at the end.
+Files are parsed by numba scanners that create no Python object per number:
+a plain binary file is read whole into the array that becomes the vectors and
+compacted in place; other files stream through a 16 MiB buffer.  Loading thus
+needs little more memory than the vectors and the words.  Words are gathered
+as bytes and decoded in one call at the end.
 """
 from __future__ import annotations
 
@@ -559,6 +560,24 @@ def _read_text(name, buf, out, where, words, line, declared):
     return line
 
 
+def _layout(buf, name, path, binary, no_header):
+    """(vectors declared, dimension, binary, number of the first vector line)
+    of the file whose start is in `buf`, leaving `buf` after the header."""
+    first = buf.data[buf.lo:buf.line_end()].tobytes()
+    header = _parse_header(first)
+    if no_header or (no_header is None and header is None):
+        return (*_headerless_shape(name, path), False, 1)
+    if header is None:
+        raise VectorFileError(f"{name}: line 1: expected a header 'VECTORS DIMENSIONS', found {first[:60]!r}")
+    declared, dim = header
+    if dim < 1:
+        raise VectorFileError(f"{name}: line 1: header declares dimension {dim}")
+    buf.lo = min(buf.line_end() + 1, buf.hi)
+    if binary is None:
+        binary = not _looks_like_text(buf, dim)
+    return declared, dim, binary, 2
+
+
 def read_word2vec(path, binary=None, limit=None, unicode_errors="strict", no_header=None,
                   dtype=np.float32):
     """(words, vectors) from a word2vec text/binary or GloVe file; see
@@ -578,26 +597,7 @@ def read_word2vec(path, binary=None, limit=None, unicode_errors="strict", no_hea
         compressed = not isinstance(f, io.BufferedReader)
         buf = _Buffer(f, name)
         buf.refill()
-        header = _parse_header(buf.data[buf.lo:buf.line_end()].tobytes())
-        if no_header is None:
-            no_header = header is None
-        if no_header:
-            binary = False
-            declared, dim = _headerless_shape(name, path)
-            line = 1
-        else:
-            if header is None:
-                first = buf.data[buf.lo:buf.line_end()].tobytes()
-                raise VectorFileError(
-                    f"{name}: line 1: expected a header 'VECTORS DIMENSIONS', found {first[:60]!r}"
-                )
-            declared, dim = header
-            if dim < 1:
-                raise VectorFileError(f"{name}: line 1: header declares dimension {dim}")
-            buf.lo = min(buf.line_end() + 1, buf.hi)
-            line = 2
-            if binary is None:
-                binary = not _looks_like_text(buf, dim)
+        declared, dim, binary, line = _layout(buf, name, path, binary, no_header)
         count = declared if limit is None else min(declared, limit)
         fits = (size - buf.base - buf.lo) // (4 * dim + 1 if binary else 2 * dim + 2)  # records at least that long
         if not compressed and count > fits and count * (dim * dtype.itemsize + 8) > BUFFER_BYTES:
