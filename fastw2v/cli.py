@@ -142,16 +142,18 @@ def run_training(corpus, config: Config, quiet: bool):
               help="Also write the vocabulary with counts ('word count' lines, as the C tool's -save-vocab).")
 @click.option("--output-vectors", type=click.Path(dir_okay=False), default=None,
               help="Also write the output (context) vectors, same format as --output.")
+@click.option("--save-model", type=click.Path(dir_okay=False), default=None,
+              help="Also write the whole model (.npz: config, vocabulary, all weights) to train further later.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def train(corpus, output, binary, save_vocab, output_vectors, quiet, debug, **options):
+def train(corpus, output, binary, save_vocab, output_vectors, save_model, quiet, debug, **options):
     """Train word vectors on CORPUS (text files, directories of files; .gz/.bz2/.xz read directly)."""
     start = time.perf_counter()
     config = _config_from_options(options)
     if output_vectors and config.negative == 0 and not config.softmax:
         raise ConfigError("--output-vectors needs negative sampling or --softmax "
                           "(hierarchical softmax has no per-word output vectors)")
-    for path in filter(None, (output, save_vocab, output_vectors)):
+    for path in filter(None, (output, save_vocab, output_vectors, save_model)):
         check_writable(path)
     model, load_seconds = run_training(list(corpus), config, quiet)
     model.save_word2vec_format(output, binary=binary)
@@ -159,6 +161,8 @@ def train(corpus, output, binary, save_vocab, output_vectors, quiet, debug, **op
         model.vocab.save(save_vocab)
     if output_vectors:
         model.save_output_vectors(output_vectors, binary=binary)
+    if save_model:
+        model.save(save_model)
     if not quiet:
         _print_summary(model, time.perf_counter() - start, load_seconds)
 

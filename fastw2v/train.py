@@ -130,6 +130,20 @@ class Word2Vec:
         KeyedVectors(list(self.vocab.words), self.output_vectors, self.vocab.counts) \
             .save_word2vec_format(path, binary=binary, **kwargs)
 
+    def save(self, path) -> None:
+        """Write the whole model (config, vocabulary, all weights, history) to a
+        versioned .npz file, so it can be used or trained further later."""
+        from .modelfile import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path) -> "Word2Vec":
+        """Read a model written by save()."""
+        from .modelfile import load_model
+
+        return load_model(path)[0]
+
     # ----- training ----------------------------------------------------------
     def train_encoded(self, corpus: EncodedCorpus, progress: Progress | None = None) -> list[EpochStats]:
         """Train for config.epochs over an encoded corpus (ids from this model's vocabulary)."""
