@@ -142,6 +142,49 @@ def test_analogy_protocol_details(tmp_path):
         evaluate_word_analogies(kv, tmp_path / "bad.txt")
 
 
+def test_analogy_answer_when_every_candidate_is_a_question_word(tmp_path):
+    """If all 5 nearest words are case variants of the question's words,
+    gensim's loop ends on the last of them: it is the answer."""
+    rng = np.random.default_rng(5)
+    base = {w: rng.standard_normal(8) for w in ("man", "king", "woman")}
+    unit = {w: v / np.linalg.norm(v) for w, v in base.items()}
+    query = unit["king"] - unit["man"] + unit["woman"]
+    query /= np.linalg.norm(query)
+    side = rng.standard_normal(8)
+    side -= (side @ query) * query
+    variants = ["King", "KING", "Woman", "WOMAN", "Man"]  # nearest first
+    words = list(base) + variants + [f"far{i}" for i in range(20)]
+    rows = list(base.values()) + [query + 0.1 * (i + 1) * side for i in range(5)]
+    rows += [-query + rng.standard_normal(8) for _ in range(20)]
+    kv = KeyedVectors(words, np.array(rows, np.float32))
+    (tmp_path / "q.txt").write_text(": last\nman king woman man\n: first\nman king woman king\n")
+    res = evaluate_word_analogies(kv, tmp_path / "q.txt")
+    assert res["sections"]["last"]["correct"] == 1 and res["sections"]["first"]["correct"] == 0
+    kv.save_word2vec_format(tmp_path / "v.bin")
+    g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    _compare_analogies(res, g.evaluate_word_analogies(str(tmp_path / "q.txt")))
+
+
+def test_analogy_question_words_take_no_place_among_the_5(tmp_path):
+    """a, b and c are left out before the 5 nearest words are taken: here c
+    is nearest to b - a + c, then four variants of it, then the answer."""
+    rng = np.random.default_rng(6)
+    c = rng.standard_normal(8)
+    a = rng.standard_normal(8)
+    side = [rng.standard_normal(8) for _ in range(5)]
+    rows = [a, a + 1e-3 * side[0], c] + [c + 0.05 * (i + 1) * side[i] for i in range(4)] + [c + 0.4 * side[4]]
+    rows += [rng.standard_normal(8) for _ in range(20)]
+    words = ["x", "y", "cat", "Cat", "CAT", "cAt", "caT", "dog"] + [f"far{i}" for i in range(20)]
+    kv = KeyedVectors(words, np.array(rows, np.float32))
+    (tmp_path / "q.txt").write_text(": s\nx y cat dog\n")
+    assert kv.most_similar(["y", "cat"], ["x"], topn=5)[-1][0] == "dog"
+    res = evaluate_word_analogies(kv, tmp_path / "q.txt")
+    assert res["correct"] == 1
+    kv.save_word2vec_format(tmp_path / "v.bin")
+    g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    _compare_analogies(res, g.evaluate_word_analogies(str(tmp_path / "q.txt")))
+
+
 @pytest.mark.parametrize("path", PAIR_FILES, ids=lambda p: p.name)
 @pytest.mark.parametrize("restrict_vocab,case_insensitive,dummy4unknown", [
     (300000, True, False), (700, True, False), (300000, False, False), (1200, True, True),
