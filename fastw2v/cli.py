@@ -16,16 +16,31 @@ import click
 from . import cli_vectors
 from .config import Config, ConfigError
 from .files import InputError, check_writable
-from .train import TrainingError, Word2Vec, load_training_corpus
+from .modelfile import ModelFileError, load_model
+from .train import TrainingError, TrainingInterrupted, TrainingState, Word2Vec, load_training_corpus
 from .progress import Progress
 from .vocab import VocabularyError
 
 USAGE_ERRORS = (ConfigError, InputError)
-DATA_ERRORS = (VocabularyError, TrainingError)
+DATA_ERRORS = (VocabularyError, TrainingError, ModelFileError)
+
+
+class _Interrupted(click.ClickException):
+    """Carries a TrainingInterrupted past click, which would turn it into a bare Abort."""
+
+    def __init__(self, interruption: TrainingInterrupted):
+        super().__init__(str(interruption))
+        self.exit_code = interruption.exit_code
 
 
 class FastW2VGroup(click.Group):
     """Turns known errors into one line on stderr and the documented exit status."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TrainingInterrupted as e:
+            raise _Interrupted(e) from None
 
     def main(self, args=None, prog_name=None, **extra):
         args = list(sys.argv[1:] if args is None else args)
@@ -35,6 +50,9 @@ class FastW2VGroup(click.Group):
         except click.exceptions.Abort:
             click.echo("Aborted.", err=True)
             sys.exit(130)
+        except _Interrupted as e:
+            click.echo(f"Interrupted: {e.format_message()}", err=True)
+            sys.exit(e.exit_code)
         except click.ClickException as e:
             click.echo(f"Error: {e.format_message()}", err=True)
             sys.exit(e.exit_code)
@@ -102,9 +120,19 @@ def _training_options(f):
     return f
 
 
-def _config_from_options(options: dict) -> Config:
-    fixed = options.pop("fixed_window")
-    return Config(dynamic_window=not fixed, **options)
+def _config_fields(options: dict) -> dict:
+    """Click option values as Config fields (--fixed-window is dynamic_window=False)."""
+    options = dict(options)
+    if "fixed_window" in options:
+        options["dynamic_window"] = not options.pop("fixed_window")
+    return options
+
+
+def _given_on_command_line(options: dict) -> dict:
+    """The options the user typed (not defaults), as Config fields."""
+    ctx = click.get_current_context()
+    sources = (click.core.ParameterSource.COMMANDLINE, click.core.ParameterSource.ENVIRONMENT)
+    return _config_fields({k: v for k, v in options.items() if ctx.get_parameter_source(k) in sources})
 
 
 def _print_summary(model: Word2Vec, seconds_total: float, load_seconds: float):
@@ -117,19 +145,31 @@ def _print_summary(model: Word2Vec, seconds_total: float, load_seconds: float):
                f"total {seconds_total:.1f} s", err=True)
 
 
-def run_training(corpus, config: Config, quiet: bool):
-    """Load, encode and train with progress on stderr; returns (model, load seconds)."""
+def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoint_every=None,
+                 model: Word2Vec | None = None, state: TrainingState | None = None):
+    """Load, encode and train with progress on stderr; returns (model, load seconds).
+
+    A fresh model is made from `config`; a given `model` is trained further
+    (its vocabulary grows) or, with `state`, resumed from a checkpoint.
+    """
     progress = Progress(config.epochs, quiet=quiet)
     start = time.perf_counter()
-    vocab, encoded, invalid = load_training_corpus(corpus, config)
+    base = model.vocab if model is not None else None
+    vocab, encoded, invalid = load_training_corpus(corpus, config, base=base, fixed=state is not None)
     load_seconds = time.perf_counter() - start
     if invalid:
         progress.message(f"warning: {invalid} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD")
-    progress.message(f"{encoded.raw_word_count} words read, vocabulary {len(vocab)} words "
+    grown = f", {len(vocab) - len(base)} new" if base is not None and state is None else ""
+    progress.message(f"{encoded.raw_word_count} words read, vocabulary {len(vocab)} words{grown} "
                      f"({len(encoded.tokens)} tokens kept), {load_seconds:.2f} s")
-    model = Word2Vec.initialize(config, vocab)
+    if model is None:
+        model = Word2Vec.initialize(config, vocab)
+    else:
+        model.config = config
+        model._grow_to(vocab)
     model.invalid_utf8_tokens = invalid
-    model.train_encoded(encoded, progress)
+    model.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                        state=state)
     return model, load_seconds
 
 
@@ -144,18 +184,50 @@ def run_training(corpus, config: Config, quiet: bool):
               help="Also write the output (context) vectors, same format as --output.")
 @click.option("--save-model", type=click.Path(dir_okay=False), default=None,
               help="Also write the whole model (.npz: config, vocabulary, all weights) to train further later.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), default=None,
+              help="Save the full training state here (at each epoch's end, see --checkpoint-every), "
+                   "and before stopping on Ctrl-C or SIGTERM.")
+@click.option("--checkpoint-every", type=click.IntRange(min=1), default=None,
+              help="Save a checkpoint every N training words.")
+@click.option("--resume", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Continue the interrupted run saved in this checkpoint, on the same CORPUS and settings.")
+@click.option("--init-model", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Train this saved model (--save-model) further on CORPUS; new words join its vocabulary.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option("--debug", is_flag=True, help="Show tracebacks.")
-def train(corpus, output, binary, save_vocab, output_vectors, save_model, quiet, debug, **options):
+def train(corpus, output, binary, save_vocab, output_vectors, save_model, checkpoint, checkpoint_every,
+          resume, init_model, quiet, debug, **options):
     """Train word vectors on CORPUS (text files, directories of files; .gz/.bz2/.xz read directly)."""
     start = time.perf_counter()
-    config = _config_from_options(options)
+    model = state = None
+    if resume and init_model:
+        raise ConfigError("--resume and --init-model exclude each other")
+    if resume:
+        given = _given_on_command_line(options)
+        if given:
+            raise ConfigError("--resume continues with the checkpoint's settings; remove "
+                              + ", ".join("--" + k.replace("_", "-") for k in sorted(given)))
+        model, saved_state = load_model(resume)
+        if saved_state is None:
+            raise ConfigError(f"{resume}: a saved model, not a checkpoint; use --init-model to train it further")
+        state = TrainingState(**saved_state)
+        config = model.config
+        checkpoint = checkpoint or resume
+    elif init_model:
+        model = Word2Vec.load(init_model)
+        config = model.config.replace(**_given_on_command_line(options))
+    else:
+        config = Config(**_config_fields(options))
     if output_vectors and config.negative == 0 and not config.softmax:
         raise ConfigError("--output-vectors needs negative sampling or --softmax "
                           "(hierarchical softmax has no per-word output vectors)")
-    for path in filter(None, (output, save_vocab, output_vectors, save_model)):
+    if checkpoint_every and not checkpoint:
+        raise ConfigError("--checkpoint-every needs --checkpoint PATH")
+    for path in filter(None, (output, save_vocab, output_vectors, save_model, checkpoint)):
         check_writable(path)
-    model, load_seconds = run_training(list(corpus), config, quiet)
+    if init_model:
+        model.check_changes(config)
+    model, load_seconds = run_training(list(corpus), config, quiet, checkpoint, checkpoint_every, model, state)
     model.save_word2vec_format(output, binary=binary)
     if save_vocab:
         model.vocab.save(save_vocab)

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit
 
 from .files import expand_inputs, open_binary, InputError
-from .vocab import Vocabulary, VocabularyError, no_vocabulary_message, select_and_order
+from .vocab import Vocabulary, WordCounts, choose_vocabulary
 
 BLOCK_BYTES = 1 << 24  # bytes read and scanned per call
 
@@ -385,53 +385,39 @@ def scan_files(paths, max_vocab_size=None) -> ScanResult:
                       line_ends=np.concatenate(line_ends), raw_word_count=int(table.state[_TOKENS]))
 
 
-def _decode_words(scan: ScanResult, candidates: np.ndarray):
-    """Decode entries to str; invalid UTF-8 is replaced by U+FFFD.
+def distinct_words(scan: ScanResult):
+    """The scan's distinct words as str, invalid UTF-8 replaced by U+FFFD.
 
-    Returns (words, invalid flags).  Only `candidates` are decoded.
+    Replacement can turn several byte strings into one word; their counts are
+    merged.  Returns (WordCounts, word index per entry or -1, number of tokens
+    whose bytes were not valid UTF-8).
     """
-    bad = _invalid_utf8(scan.pool, scan.starts, scan.lengths, candidates)
-    words = [scan.entry_bytes(e).decode("utf-8", "replace") for e in candidates.tolist()]
-    return words, bad
+    live = np.flatnonzero(scan.counts > 0)
+    bad = _invalid_utf8(scan.pool, scan.starts, scan.lengths, live)
+    words = [scan.entry_bytes(e).decode("utf-8", "replace") for e in live.tolist()]
+    invalid_tokens = int(scan.counts[live[bad]].sum())
+    entry_word = np.full(len(scan.counts), -1, dtype=np.int64)
+    if not bad.any():
+        entry_word[live] = np.arange(len(live))
+        return WordCounts(words, scan.counts[live], scan.first_seen[live]), entry_word, 0
+    index: dict = {}
+    for e, w in zip(live.tolist(), words):
+        entry_word[e] = index.setdefault(w, len(index))
+    counts = np.zeros(len(index), dtype=np.int64)
+    first = np.full(len(index), np.iinfo(np.int64).max, dtype=np.int64)
+    np.add.at(counts, entry_word[live], scan.counts[live])
+    np.minimum.at(first, entry_word[live], scan.first_seen[live])
+    return WordCounts(list(index), counts, first), entry_word, invalid_tokens
 
 
-def build_vocabulary(scan: ScanResult, min_count: int, max_final_vocab=None):
-    """Choose and order the vocabulary; returns (Vocabulary, entry -> word id map,
-    number of tokens whose bytes were not valid UTF-8)."""
-    counts = scan.counts
-    live = np.flatnonzero(counts > 0)
-    words, bad = _decode_words(scan, live)
-    invalid_tokens = int(counts[live[bad]].sum())
-    first_seen = scan.first_seen
-    if bad.any():
-        # replacement can make two byte strings one word: merge them
-        merged = {}
-        for e, w in zip(live.tolist(), words):
-            merged.setdefault(w, []).append(e)
-        counts = counts.copy()
-        first_seen = first_seen.copy()
-        for group in merged.values():
-            if len(group) > 1:
-                head = group[0]
-                counts[head] = counts[group].sum()
-                first_seen[head] = first_seen[group].min()
-                counts[group[1:]] = 0
-        keep = counts[live] > 0
-        live, words = live[keep], [w for w, k in zip(words, keep) if k]
-        alias = {e: merged[w][0] for w, group in merged.items() for e in group}
-    else:
-        alias = None
-    order = select_and_order(counts[live], first_seen[live], min_count, max_final_vocab)
-    if len(order) == 0:
-        raise VocabularyError(no_vocabulary_message(len(live), int(counts.max(initial=0)), min_count))
-    kept_entries = live[order]
-    vocab = Vocabulary([words[i] for i in order.tolist()], counts[kept_entries])
-    id_map = np.full(len(scan.counts), -1, dtype=np.int32)
-    id_map[kept_entries] = np.arange(len(kept_entries), dtype=np.int32)
-    if alias:
-        for e, head in alias.items():
-            id_map[e] = id_map[head]
-    return vocab, id_map, invalid_tokens
+def build_vocabulary(scan: ScanResult, min_count: int, max_final_vocab=None,
+                     base: Vocabulary | None = None, fixed: bool = False):
+    """Choose and order the vocabulary (or extend `base`); returns (Vocabulary,
+    entry -> word id map, number of tokens whose bytes were not valid UTF-8)."""
+    counted, entry_word, invalid = distinct_words(scan)
+    vocab, word_ids = choose_vocabulary(counted, min_count, max_final_vocab, base, fixed)
+    id_map = np.where(entry_word >= 0, word_ids[np.maximum(entry_word, 0)], -1).astype(np.int32)
+    return vocab, id_map, invalid
 
 
 def encode(scan: ScanResult, id_map: np.ndarray, max_sentence_length: int) -> EncodedCorpus:
@@ -457,48 +443,45 @@ def encode(scan: ScanResult, id_map: np.ndarray, max_sentence_length: int) -> En
 
 
 def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None,
-                max_sentence_length=10000):
+                max_sentence_length=10000, base: Vocabulary | None = None, fixed: bool = False):
     """Count, choose the vocabulary and encode files in one pass.
 
-    Returns (Vocabulary, EncodedCorpus, number of tokens with invalid UTF-8).
+    With `base`, its words keep their ids (their counts grow) and new words
+    reaching min_count are appended; with `fixed` too, `base` is used as it
+    is.  Returns (Vocabulary, EncodedCorpus, number of tokens with invalid UTF-8).
     """
     scan = scan_files(paths, max_vocab_size)
-    vocab, id_map, invalid = build_vocabulary(scan, min_count, max_final_vocab)
+    vocab, id_map, invalid = build_vocabulary(scan, min_count, max_final_vocab, base, fixed)
     return vocab, encode(scan, id_map, max_sentence_length), invalid
 
 
 def encode_sentences(sentences, min_count=5, max_vocab_size=None, max_final_vocab=None,
-                     max_sentence_length=10000, vocab: Vocabulary | None = None):
+                     max_sentence_length=10000, base: Vocabulary | None = None, fixed: bool = False):
     """The same as load_corpus for an in-memory iterable of token lists (gensim style).
 
-    Tokens are taken as given (no splitting).  With `vocab`, counting is
-    skipped and that vocabulary is used.
+    Tokens are taken as given (no splitting).  Returns (Vocabulary, EncodedCorpus).
     """
     if isinstance(sentences, (str, bytes)):
         raise InputError("sentences must be an iterable of token lists, not a string")
     sentences = list(sentences)
-    if vocab is None:
-        counts, first = {}, {}
-        position = 0
-        for sentence in sentences:
-            if isinstance(sentence, (str, bytes)):
-                raise InputError("each sentence must be a list of tokens, not a string")
-            for token in sentence:
-                if token in counts:
-                    counts[token] += 1
-                else:
-                    counts[token] = 1
-                    first[token] = position
-                position += 1
-            if max_vocab_size is not None and len(counts) > max_vocab_size:
-                raise InputError("max_vocab_size applies to files; pass a smaller vocabulary for sentences")
-        words = list(counts)
-        count_arr = np.fromiter(counts.values(), dtype=np.int64, count=len(words))
-        first_arr = np.fromiter((first[w] for w in words), dtype=np.int64, count=len(words))
-        order = select_and_order(count_arr, first_arr, min_count, max_final_vocab)
-        if len(order) == 0:
-            raise VocabularyError(no_vocabulary_message(len(words), int(count_arr.max(initial=0)), min_count))
-        vocab = Vocabulary([words[i] for i in order.tolist()], count_arr[order])
+    counts, first = {}, {}
+    position = 0
+    for sentence in sentences:
+        if isinstance(sentence, (str, bytes)):
+            raise InputError("each sentence must be a list of tokens, not a string")
+        for token in sentence:
+            if token in counts:
+                counts[token] += 1
+            else:
+                counts[token] = 1
+                first[token] = position
+            position += 1
+        if max_vocab_size is not None and len(counts) > max_vocab_size:
+            raise InputError("max_vocab_size applies to files; pass fewer distinct tokens")
+    words = list(counts)
+    counted = WordCounts(words, np.fromiter(counts.values(), dtype=np.int64, count=len(words)),
+                         np.fromiter((first[w] for w in words), dtype=np.int64, count=len(words)))
+    vocab, _ = choose_vocabulary(counted, min_count, max_final_vocab, base, fixed)
     index = vocab.key_to_index
     pieces, lengths, raw = [], [], 0
     for sentence in sentences:

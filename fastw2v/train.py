@@ -1,16 +1,23 @@
 """Training driver: builds the tables, plans the work into large slices and
 calls the kernels; Python never runs per token.
 
-Each kernel call trains on a slice of about ``WORDS_PER_PART`` words per
-thread, split into one part per thread with balanced word counts.  Between
-calls Python moves the learning rate along the linear schedule over all
-words of all epochs, checks the loss for divergence and reports progress.
+Each kernel call trains on a slice of the corpus split into one part per
+thread with balanced word counts, sized to about half a second of work.
+Between calls Python moves the learning rate along the linear schedule over
+all words of all epochs, checks the loss for divergence, reports progress,
+writes checkpoints and honours SIGINT/SIGTERM.  The plan and every random
+stream depend only on the configuration, the vocabulary and the corpus, so a
+checkpoint (epoch, next call, next stream) resumes the run exactly.
 """
 from __future__ import annotations
 
+import math
 import os
+import signal
+import threading
 import time
-from dataclasses import dataclass, asdict
+import zlib
+from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
@@ -23,11 +30,66 @@ from .progress import Progress
 from .sampling import build_alias_table, keep_probabilities, noise_distribution, stream_seed
 from .vocab import Vocabulary
 
-WORDS_PER_PART = 1 << 18
+WORDS_PER_PART = 1 << 18   # per thread and call for skip-gram NS, window 5 (about 0.5 s)
+STRUCTURAL = ("sg", "dim", "hs", "softmax", "cbow_mean", "device")
 
 
 class TrainingError(RuntimeError):
     """Training cannot go on (the weights or the loss stopped being finite)."""
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training between two kernel calls."""
+
+    def __init__(self, signum: int, checkpoint=None):
+        self.signum = signum
+        self.checkpoint = checkpoint
+        name = signal.Signals(signum).name
+        where = f"; checkpoint written to {checkpoint}" if checkpoint else "; no output written"
+        super().__init__(f"training interrupted by {name}{where}")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+@dataclass
+class TrainingState:
+    """Where a run stands: enough to resume it exactly from a checkpoint."""
+
+    epoch: int = 1          # epoch in progress (1-based within this run)
+    call: int = 0           # next kernel call of that epoch
+    stream: int = 0         # next random stream id
+    loss: float = 0.0       # tallies of the epoch in progress
+    examples: float = 0.0
+    words: int = 0
+    seconds: float = 0.0
+    fingerprint: str = ""   # of the encoded corpus
+    checkpoint_every: int | None = None
+
+
+class _SignalFlag:
+    """While active, SIGINT and SIGTERM only record the signal; training checks it
+    between kernel calls.  A second signal interrupts at once."""
+
+    def __init__(self):
+        self.signum = None
+        self._previous = {}
+
+    def _handler(self, signum, frame):
+        if self.signum is not None:
+            raise TrainingInterrupted(signum)
+        self.signum = signum
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 @dataclass
@@ -50,14 +112,34 @@ def _is_file_corpus(corpus) -> bool:
             and all(isinstance(c, (str, os.PathLike)) for c in corpus))
 
 
-def load_training_corpus(corpus, config: Config):
-    """(Vocabulary, EncodedCorpus, invalid UTF-8 token count) for files or token lists."""
+def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None, fixed: bool = False):
+    """(Vocabulary, EncodedCorpus, invalid UTF-8 token count) for files or token lists.
+
+    `base` and `fixed` extend or reuse an existing vocabulary (see choose_vocabulary).
+    """
+    args = (config.min_count, config.max_vocab_size, config.max_final_vocab, config.max_sentence_length,
+            base, fixed)
     if _is_file_corpus(corpus):
-        return load_corpus(corpus, config.min_count, config.max_vocab_size, config.max_final_vocab,
-                           config.max_sentence_length)
-    vocab, encoded = encode_sentences(corpus, config.min_count, config.max_vocab_size,
-                                      config.max_final_vocab, config.max_sentence_length)
+        return load_corpus(corpus, *args)
+    vocab, encoded = encode_sentences(corpus, *args)
     return vocab, encoded, 0
+
+
+def corpus_fingerprint(corpus: EncodedCorpus) -> str:
+    """Identifies an encoded corpus, so a checkpoint resumes on the same data."""
+    return (f"{corpus.raw_word_count}:{len(corpus.tokens)}:{corpus.n_sentences}:"
+            f"{zlib.crc32(corpus.tokens.data):08x}:{zlib.crc32(corpus.offsets.data):08x}")
+
+
+def words_per_part(config: Config, vocab_size: int) -> int:
+    """Words each part trains per kernel call: about the work of WORDS_PER_PART
+    skip-gram NS words, so that every mode reports, checkpoints and stops often."""
+    steps = (config.negative + 1 if config.negative else 0)
+    steps += (math.log2(max(vocab_size, 2)) + 1) if config.hs else 0
+    steps += vocab_size if config.softmax else 0
+    examples_per_word = (config.window + 1 if config.dynamic_window else 2 * config.window) if config.sg else 1
+    scale = 6 * 6 / (steps * examples_per_word)
+    return int(min(max(WORDS_PER_PART * scale, 256), 1 << 20))
 
 
 class Word2Vec:
@@ -93,6 +175,29 @@ class Word2Vec:
                    syn1neg=zeros(v) if config.negative > 0 else None,
                    syn1=zeros(max(v - 1, 1)) if config.hs else None,
                    syn1soft=zeros(v) if config.softmax else None)
+
+    def _grow_to(self, vocab: Vocabulary) -> None:
+        """Add weight rows for words appended to the vocabulary (continued
+        training): new input vectors drawn like the first ones, output rows zero.
+
+        The Huffman tree is rebuilt from the new counts, so hierarchical-softmax
+        inner nodes keep their rows but not their meaning (as in gensim).
+        """
+        old, new = len(self.vocab), len(vocab)
+        self.vocab = vocab
+        if new == old:
+            return
+        dim = self.config.dim
+        rng = np.random.Generator(np.random.PCG64([self.config.seed, old]))
+        extra = (rng.random((new - old, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
+        self.syn0 = np.ascontiguousarray(np.vstack([self.syn0, extra]))
+        zeros = lambda rows: np.zeros((rows, dim), dtype=np.float32)  # noqa: E731
+        if self.syn1neg is not None:
+            self.syn1neg = np.vstack([self.syn1neg, zeros(new - old)])
+        if self.syn1soft is not None:
+            self.syn1soft = np.vstack([self.syn1soft, zeros(new - old)])
+        if self.syn1 is not None:
+            self.syn1 = np.vstack([self.syn1, zeros(max(new - 1, 1) - len(self.syn1))])
 
     # ----- using the vectors -------------------------------------------------
     @property
@@ -145,8 +250,49 @@ class Word2Vec:
         return load_model(path)[0]
 
     # ----- training ----------------------------------------------------------
-    def train_encoded(self, corpus: EncodedCorpus, progress: Progress | None = None) -> list[EpochStats]:
-        """Train for config.epochs over an encoded corpus (ids from this model's vocabulary)."""
+    def train(self, corpus, *, quiet: bool = True, checkpoint=None, checkpoint_every: int | None = None,
+              **changes) -> list[EpochStats]:
+        """Continue training on more text (files or token lists).
+
+        Words of the new text reaching min_count join the vocabulary; known
+        words add their new counts.  The learning rate decays again from
+        alpha over the new words.  `changes` may set any non-structural
+        option (epochs, alpha, min_alpha, threads, seed, sample, window, ...).
+        """
+        unknown = sorted(set(changes) - set(Config.field_names()))
+        if unknown:
+            raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
+        config = self.config.replace(**changes)
+        self.check_changes(config)
+        vocab, encoded, invalid = load_training_corpus(corpus, config, base=self.vocab)
+        progress = Progress(config.epochs, quiet=quiet)
+        if invalid:
+            progress.message(f"warning: {invalid} tokens were not valid UTF-8; "
+                             f"invalid bytes were replaced by U+FFFD")
+        self.config = config
+        self._grow_to(vocab)
+        return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+
+    def check_changes(self, config: Config) -> None:
+        """Refuse settings that do not fit the existing weights (dimension, layers, architecture)."""
+        fixed = [k for k in STRUCTURAL if getattr(config, k) != getattr(self.config, k)]
+        if (config.negative > 0) != (self.config.negative > 0):
+            fixed.append("negative")
+        if fixed:
+            raise ConfigError("cannot change " + ", ".join(f"{k} (the model has {getattr(self.config, k)!r}, "
+                                                            f"got {getattr(config, k)!r})" for k in fixed)
+                              + " when training further")
+
+    def train_encoded(self, corpus: EncodedCorpus, progress: Progress | None = None, checkpoint=None,
+                      checkpoint_every: int | None = None,
+                      state: TrainingState | None = None) -> list[EpochStats]:
+        """Train for config.epochs over an encoded corpus (ids from this model's vocabulary).
+
+        With `checkpoint`, the full state is saved there every
+        `checkpoint_every` words (at each epoch's end when None), at the end,
+        and before stopping on SIGINT/SIGTERM.  `state` resumes a checkpoint.
+        Returns the stats of the epochs trained.
+        """
         cfg = self.config
         if cfg.device == "cuda":
             raise ConfigError("device='cuda': the CUDA trainer is not part of this version; use device='cpu'")
@@ -156,6 +302,16 @@ class Word2Vec:
         n_words = int(corpus.offsets[-1])
         if n_words == 0:
             raise TrainingError("the corpus has no words in the vocabulary to train on")
+        fingerprint = corpus_fingerprint(corpus)
+        if state is None:
+            state = TrainingState(fingerprint=fingerprint, checkpoint_every=checkpoint_every)
+            run_start = len(self.history)
+        else:
+            if state.fingerprint != fingerprint:
+                raise TrainingError("the corpus differs from the one the checkpoint was made on "
+                                    "(other files, other order or other settings)")
+            checkpoint_every = state.checkpoint_every
+            run_start = len(self.history) - (state.epoch - 1)
         counts = self.vocab.counts
         keep = keep_probabilities(counts, cfg.sample)
         alias_prob = alias_index = codes = points = code_lengths = None
@@ -166,7 +322,7 @@ class Word2Vec:
         sig, neg_log_sig = sigmoid_tables()
         n_parts = cfg.threads
         numba.set_num_threads(min(n_parts, numba.config.NUMBA_NUM_THREADS))
-        calls = plan_calls(corpus.offsets, n_parts, WORDS_PER_PART)
+        calls = plan_calls(corpus.offsets, n_parts, words_per_part(cfg, len(self.vocab)))
         max_sentence = int(np.diff(corpus.offsets).max())
         rng = np.zeros(n_parts, dtype=np.uint64)
         loss = np.zeros(n_parts, dtype=np.float64)
@@ -183,45 +339,65 @@ class Word2Vec:
             else:
                 train_cbow(*common, cfg.cbow_mean)
 
+        def save_checkpoint():
+            from .modelfile import save_model
+
+            save_model(self, checkpoint, training_state=asdict(state))
+
         # compile (or load from the on-disk cache) outside the timed loop: zero parts
         start = time.perf_counter()
+        stream_seed(cfg.seed, 0)
         run(np.zeros(1, dtype=np.int64), 0.0, 0.0)
         self.compile_seconds = time.perf_counter() - start
 
         total = cfg.epochs * n_words
-        stream = 0
-        first_epoch = len(self.history) + 1
-        for epoch in range(first_epoch, first_epoch + cfg.epochs):
-            e_loss = e_examples = 0.0
-            e_words = 0
-            t0 = time.perf_counter()
-            for part_bounds, words in calls:
-                done = (epoch - first_epoch) * n_words + e_words
-                lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
-                lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + words) / total
-                for t in range(n_parts):
-                    rng[t] = stream_seed(cfg.seed, stream)
-                    stream += 1
-                run(part_bounds, lr0, lr1)
-                e_loss += float(loss.sum())
-                e_examples += float(examples.sum())
-                e_words += words
-                if not np.isfinite(e_loss):
-                    raise TrainingError(self._divergence_message(epoch))
-                elapsed = max(time.perf_counter() - t0, 1e-9)
-                progress.update(epoch - first_epoch + 1, e_words / n_words,
-                                e_words * raw_per_word / elapsed, lr1,
-                                e_loss / max(e_examples, 1.0))
-            seconds = time.perf_counter() - t0
-            if not np.isfinite(self.syn0).all():
-                raise TrainingError(self._divergence_message(epoch))
-            stats = EpochStats(epoch=epoch, loss=e_loss / max(e_examples, 1.0), examples=int(e_examples),
-                               words=e_words, raw_words=int(round(e_words * raw_per_word)),
-                               seconds=seconds, words_per_second=e_words * raw_per_word / max(seconds, 1e-9),
-                               lr=lr1)
-            self.history.append(stats)
-            progress.epoch_done(epoch - first_epoch + 1, stats.loss, stats.words_per_second, seconds, lr1)
-        return self.history[-cfg.epochs:]
+        since_checkpoint = 0
+        with _SignalFlag() as stop:
+            while state.epoch <= cfg.epochs:
+                t0 = time.perf_counter() - state.seconds
+                while state.call < len(calls):
+                    part_bounds, words = calls[state.call]
+                    done = (state.epoch - 1) * n_words + state.words
+                    lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
+                    lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + words) / total
+                    for t in range(n_parts):
+                        rng[t] = stream_seed(cfg.seed, state.stream + t)
+                    run(part_bounds, lr0, lr1)
+                    state.stream += n_parts
+                    state.call += 1
+                    state.loss += float(loss.sum())
+                    state.examples += float(examples.sum())
+                    state.words += words
+                    state.seconds = time.perf_counter() - t0
+                    since_checkpoint += words
+                    if not math.isfinite(state.loss):
+                        raise TrainingError(self._divergence_message(state.epoch))
+                    progress.update(state.epoch, state.words / n_words,
+                                    state.words * raw_per_word / max(state.seconds, 1e-9), lr1,
+                                    state.loss / max(state.examples, 1.0))
+                    if stop.signum is not None:
+                        if checkpoint:
+                            save_checkpoint()
+                        raise TrainingInterrupted(stop.signum, checkpoint)
+                    if checkpoint and checkpoint_every and since_checkpoint >= checkpoint_every:
+                        save_checkpoint()
+                        since_checkpoint = 0
+                if not np.isfinite(self.syn0).all():
+                    raise TrainingError(self._divergence_message(state.epoch))
+                seconds = state.seconds
+                stats = EpochStats(epoch=state.epoch, loss=state.loss / max(state.examples, 1.0),
+                                   examples=int(state.examples), words=state.words,
+                                   raw_words=int(round(state.words * raw_per_word)), seconds=seconds,
+                                   words_per_second=state.words * raw_per_word / max(seconds, 1e-9),
+                                   lr=cfg.alpha - (cfg.alpha - cfg.min_alpha) * state.epoch / cfg.epochs)
+                self.history.append(stats)
+                progress.epoch_done(state.epoch, stats.loss, stats.words_per_second, seconds, stats.lr)
+                state = TrainingState(epoch=state.epoch + 1, stream=state.stream, fingerprint=fingerprint,
+                                      checkpoint_every=checkpoint_every)
+                if checkpoint and (not checkpoint_every or state.epoch > cfg.epochs):
+                    save_checkpoint()
+                    since_checkpoint = 0
+        return self.history[run_start:]
 
     def _divergence_message(self, epoch: int) -> str:
         return (f"training diverged in epoch {epoch}: the loss or the weights are no longer finite; "
@@ -254,9 +430,11 @@ def plan_calls(offsets: np.ndarray, n_parts: int, words_per_part: int):
     return calls
 
 
-def train(corpus, *, quiet: bool = False, **options) -> Word2Vec:
+def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int | None = None,
+          **options) -> Word2Vec:
     """Train word2vec on files (a path, a list of paths, a directory) or on an
-    iterable of token lists.  Keyword options are the fields of Config.
+    iterable of token lists.  Keyword options are the fields of Config;
+    `checkpoint` and `checkpoint_every` (words) save resumable state.
     """
     unknown = sorted(set(options) - set(Config.field_names()))
     if unknown:
@@ -268,5 +446,22 @@ def train(corpus, *, quiet: bool = False, **options) -> Word2Vec:
     progress = Progress(config.epochs, quiet=quiet)
     if invalid:
         progress.message(f"warning: {invalid} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD")
-    model.train_encoded(encoded, progress)
+    model.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    return model
+
+
+def resume(checkpoint, corpus, *, quiet: bool = False) -> Word2Vec:
+    """Continue an interrupted run from its checkpoint, on the same corpus.
+
+    With one thread the result is byte-identical to an uninterrupted run.
+    """
+    from .modelfile import load_model
+
+    model, state = load_model(checkpoint)
+    if state is None:
+        raise ConfigError(f"{checkpoint}: a saved model, not a checkpoint; "
+                          f"to train it on more text use init_model / Word2Vec.train")
+    _, encoded, _ = load_training_corpus(corpus, model.config, base=model.vocab, fixed=True)
+    model.train_encoded(encoded, Progress(model.config.epochs, quiet=quiet), checkpoint=checkpoint,
+                        state=TrainingState(**state))
     return model

@@ -64,6 +64,46 @@ class Vocabulary:
         return cls(words, np.array(counts, dtype=np.int64))
 
 
+@dataclass
+class WordCounts:
+    """Distinct words of a corpus with their counts and first token positions."""
+
+    words: list
+    counts: np.ndarray
+    first_seen: np.ndarray
+
+
+def choose_vocabulary(counted: WordCounts, min_count: int, max_final_vocab: int | None = None,
+                      base: Vocabulary | None = None, fixed: bool = False):
+    """The vocabulary for counted words, and the id of each counted word (-1: dropped).
+
+    Fresh: words reaching min_count (raised for max_final_vocab), by
+    descending count then first occurrence.  With `base` (continued
+    training): base words keep their ids and add the new counts; new words
+    reaching min_count are appended in the same order.  With `base` and
+    `fixed` (resuming): `base` is used unchanged.
+    """
+    known = np.array([base.key_to_index.get(w, -1) for w in counted.words], dtype=np.int64) \
+        if base is not None else np.full(len(counted.words), -1, dtype=np.int64)
+    if base is not None and fixed:
+        return base, known
+    new = np.flatnonzero(known < 0)
+    threshold_counts = counted.counts[new]
+    order = new[select_and_order(threshold_counts, counted.first_seen[new], min_count,
+                                 None if base is not None else max_final_vocab)]
+    if base is None and len(order) == 0:
+        raise VocabularyError(no_vocabulary_message(len(counted.words), int(counted.counts.max(initial=0)),
+                                                    min_count))
+    first_new = len(base) if base is not None else 0
+    ids = known.copy()
+    ids[order] = first_new + np.arange(len(order))
+    if base is None:
+        return Vocabulary([counted.words[i] for i in order.tolist()], counted.counts[order]), ids
+    counts = np.concatenate([base.counts, counted.counts[order]])
+    np.add.at(counts, known[known >= 0], counted.counts[known >= 0])
+    return Vocabulary(list(base.words) + [counted.words[i] for i in order.tolist()], counts), ids
+
+
 def effective_min_count(counts: np.ndarray, min_count: int, max_final_vocab: int | None) -> int:
     """min_count, raised (as gensim does) until at most max_final_vocab words remain.
 
