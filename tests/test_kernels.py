@@ -34,10 +34,14 @@ class Reference:
         self.alias, self.huffman, self.negative, self.rng = alias, huffman, negative, rng
         self.loss = 0.0
         self.examples = 0
+        self.saturated = 0
 
-    def logistic(self, h, grad, out, row, label, lr):
+    def logistic(self, h, grad, out, row, label, lr, clamp=True):
         f = float(np.dot(h, out[row]))
         self.loss += neg_log_sigmoid(f if label else -f)
+        self.saturated += abs(f) >= 6
+        if not clamp and abs(f) >= 6:
+            return  # hierarchical softmax skips saturated nodes, as the C tool does
         g = np.float32((label - sigmoid(f)) * lr)
         grad += g * out[row]
         out[row] += g * h
@@ -53,7 +57,7 @@ class Reference:
         if self.syn1 is not None:
             codes, points, lengths = self.huffman
             for d in range(lengths[target]):
-                self.logistic(h, grad, self.syn1, points[target, d], 1 - int(codes[target, d]), lr)
+                self.logistic(h, grad, self.syn1, points[target, d], 1 - int(codes[target, d]), lr, clamp=False)
         if self.syn1soft is not None:
             scores = self.syn1soft.astype(np.float64) @ h.astype(np.float64)
             p = np.exp(scores - scores.max())
@@ -92,7 +96,8 @@ MODES = [(sg, layer, mean) for sg in (True, False) for layer in ("ns", "hs", "ns
 def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
     rs = np.random.RandomState(7)
     syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
-    init_out = lambda rows: ((rs.rand(rows, DIM) - 0.5) * 0.5).astype(np.float32)  # noqa: E731
+    # output rows large enough that some dot products pass +-6 (the saturated branches)
+    init_out = lambda rows: ((rs.rand(rows, DIM) - 0.5) * 30).astype(np.float32)  # noqa: E731
     negative = 4 if "ns" in layer else 0
     syn1neg = init_out(V) if "ns" in layer else None
     syn1 = init_out(V - 1) if "hs" in layer else None
@@ -131,6 +136,8 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
     assert examples[0] == ref.examples
     assert loss[0] == pytest.approx(ref.loss, rel=5e-3)
     assert rng[0] == ref_rng[0]  # the same number of draws was consumed
+    if layer != "softmax":
+        assert ref.saturated > 0  # the |f| >= 6 branch was exercised
 
 
 def test_sigmoid_table_close_to_exact_sigmoid():
