@@ -24,6 +24,7 @@ import contextlib
 import gzip
 import io
 import lzma
+import math
 import os
 import sys
 import warnings
@@ -276,6 +277,69 @@ def _scan_text(buf, pos, end, eof, dst, wbuf, wfill, where, line, defer):
         line += 1
         pos = e + 1
     return pos, rows, line, wfill, ndefer, _FULL, 0
+
+
+@njit(cache=True)
+def _format_c_lines(vectors, row, words, word_ends, out):
+    """Text lines "word v1 v2 ... vD \\n" from row `row` on, each float32 value
+    printed as C's "%f" prints it, into `out` (room for 48 bytes a value);
+    word i is words[word_ends[i-1]:word_ends[i]].  Rounds exactly, half to
+    even like printf and Python, by integer arithmetic on the float32's
+    24-bit mantissa.  Stops before a row holding a value that is not finite
+    or not below 2**42, for Python to print.  Returns (bytes, next row)."""
+    digits = np.empty(24, np.uint8)
+    n = 0
+    dim = vectors.shape[1]
+    while row < vectors.shape[0]:
+        for j in range(dim):
+            if not abs(vectors[row, j]) < 4398046511104.0:
+                return n, row
+        start = word_ends[row - 1] if row else 0
+        _move_bytes(out, n, words, start, word_ends[row] - start)
+        n += word_ends[row] - start
+        out[n] = 32
+        n += 1
+        for j in range(dim):
+            x = np.float64(vectors[row, j])
+            if x < 0 or (x == 0 and np.signbit(x)):
+                out[n] = 45
+                n += 1
+            m, e = math.frexp(abs(x))
+            exact = np.int64(m * 16777216.0) * 1000000  # |x| * 1e6 == exact * 2**(e - 24)
+            shift = e - 24
+            if shift >= 0:
+                q = exact << shift
+            elif shift < -62:
+                q = 0
+            else:
+                q = exact >> -shift
+                rest = exact - (q << -shift)
+                half = np.int64(1) << (-shift - 1)
+                if rest > half or (rest == half and q & 1):
+                    q += 1
+            whole = q // 1000000
+            k = 0
+            while True:
+                digits[k] = 48 + whole % 10
+                whole //= 10
+                k += 1
+                if whole == 0:
+                    break
+            while k:
+                k -= 1
+                out[n] = digits[k]
+                n += 1
+            out[n] = 46
+            fraction = q % 1000000
+            for d in range(6, 0, -1):
+                out[n + d] = 48 + fraction % 10
+                fraction //= 10
+            out[n + 7] = 32
+            n += 8
+        out[n] = 10
+        n += 1
+        row += 1
+    return n, row
 
 
 # --------------------------------------------------------------------------
@@ -640,7 +704,7 @@ _COMPRESSORS = {
     ".bz2": lambda raw: bz2.BZ2File(raw, "wb"),
     ".xz": lambda raw: lzma.LZMAFile(raw, "wb"),
 }
-_WRITE_ROWS = 1 << 13  # rows formatted per write call
+_WRITE_ROWS = 1 << 10  # rows formatted per write call
 
 
 @contextlib.contextmanager
@@ -679,11 +743,30 @@ def _write_binary(f, words, vectors):
 
 
 def _write_text(f, words, vectors, value_format):
+    """Lines formatted a row at a time in Python, or, for the C tool's "%f"
+    of float32 vectors, by the numba formatter (ten times faster)."""
     line_format = "%s " + (value_format + " ") * vectors.shape[1] + "\n"
+    if value_format != "%f" or vectors.dtype != np.float32:
+        for lo in range(0, len(words), _WRITE_ROWS):
+            rows = vectors[lo:lo + _WRITE_ROWS].tolist()
+            f.write("".join([line_format % (w, *row) for w, row in zip(words[lo:lo + _WRITE_ROWS], rows)]).encode())
+        return
+    out = np.empty(0, np.uint8)
     for lo in range(0, len(words), _WRITE_ROWS):
-        rows = vectors[lo:lo + _WRITE_ROWS].tolist()
-        text = "".join([line_format % (w, *row) for w, row in zip(words[lo:lo + _WRITE_ROWS], rows)])
-        f.write(text.encode())
+        encoded = [w.encode() for w in words[lo:lo + _WRITE_ROWS]]
+        block = vectors[lo:lo + _WRITE_ROWS]
+        ends = np.cumsum([len(w) for w in encoded])
+        need = int(ends[-1]) + len(block) * (48 * block.shape[1] + 2)
+        if len(out) < need:
+            out = np.empty(need, np.uint8)
+        data = np.frombuffer(b"".join(encoded), np.uint8)
+        row = 0
+        while row < len(block):
+            n, row = _format_c_lines(block, row, data, ends, out)
+            f.write(out[:n].data)
+            if row < len(block):  # a value beyond the numba formatter
+                f.write((line_format % (words[lo + row], *block[row].tolist())).encode())
+                row += 1
 
 
 def _value_format(precision, dtype):

@@ -61,6 +61,20 @@ def test_text_layout_is_the_c_tools(tmp_path):
     assert (tmp_path / "v").read_bytes() == "2 2\na 1.500000 -2.000000 \né -0.000000 0.333333 \n".encode()
 
 
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.floats(width=32) | st.sampled_from([1 / 128, 3 / 128, -0.0, 2.0**42, 1e-45, 0.5e-6]),
+                       min_size=6, max_size=6), rows=st.integers(1, 3))
+def test_text_values_are_printed_as_printf_does(tmp_path, values, rows):
+    """The numba formatter of the default layout (and Python, for values it
+    leaves: infinities, nan, 2**42 and beyond) print what C's "%f" prints."""
+    vectors = np.array([values] * rows, np.float32)
+    vectors[-1, 0] = 0.25
+    words = [f"r{i}" for i in range(rows)]
+    KeyedVectors(words, vectors).save_word2vec_format(tmp_path / "v.txt", binary=False)
+    lines = [f"{w} " + "".join("%f " % v for v in row) + "\n" for w, row in zip(words, vectors.tolist())]
+    assert (tmp_path / "v.txt").read_text() == f"{rows} 6\n" + "".join(lines)
+
+
 def test_text_precision_options(tmp_path, kv):
     one = KeyedVectors(["x"], np.array([[np.float32(0.1), 1234.5678]], np.float32))
     one.save_word2vec_format(tmp_path / "p3", binary=False, precision=3)
