@@ -15,7 +15,7 @@ import os
 import numpy as np
 
 from .files import open_binary
-from .vectors import BLOCK_ELEMENTS, _top, _unit_rows
+from .vectors import BLOCK_ELEMENTS, top_k, unit_rows
 
 __all__ = ["evaluate_word_analogies", "evaluate_word_pairs", "pearson", "spearman", "rank_average"]
 
@@ -55,10 +55,10 @@ def _solve_analogies(kv, rows, canonical, questions):
     right = np.zeros(len(questions), bool)
     for lo in range(0, len(questions), step):
         a, b, c, expected = questions[lo:lo + step].T
-        sims = _unit_rows(normed[b] - normed[a] + normed[c]) @ normed.T
+        sims = unit_rows(normed[b] - normed[a] + normed[c]) @ normed.T
         n = np.arange(len(a))
         sims[n, a] = sims[n, b] = sims[n, c] = -np.inf
-        top, values = _top(sims, ANALOGY_TOPN)
+        top, values = top_k(sims, ANALOGY_TOPN)
         valid = values > -np.inf
         forms = canonical[top]
         fresh = valid & (forms != a[:, None]) & (forms != b[:, None]) & (forms != c[:, None])

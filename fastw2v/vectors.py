@@ -784,7 +784,7 @@ def _value_format(precision, dtype):
 # KeyedVectors
 
 
-def _top(sims, k):
+def top_k(sims, k):
     """(indices, values) of the k largest entries of each row of `sims`,
     largest first; `sims` is overwritten.  Small k takes k argmax passes,
     several times faster than a partition."""
@@ -805,7 +805,7 @@ def _top(sims, k):
     return idx, values
 
 
-def _unit_rows(m):
+def unit_rows(m):
     """Rows of `m` scaled to unit length; zero rows stay zero."""
     norms = np.linalg.norm(m, axis=-1, keepdims=True)
     norms[norms == 0] = 1
@@ -952,7 +952,7 @@ class KeyedVectors:
             sims = queries[lo:lo + step] @ normed.T
             for i, rows in enumerate(exclude[lo:lo + step]):
                 sims[i, [r for r in rows if r < restrict]] = -np.inf
-            top, values = _top(sims, topn)
+            top, values = top_k(sims, topn)
             for idx, vals in zip(top.tolist(), values.tolist()):
                 results.append([(self.index_to_key[j], v) for j, v in zip(idx, vals) if v != -np.inf])
         return results
@@ -969,7 +969,7 @@ class KeyedVectors:
         mean = np.zeros(self.vector_size)
         for item, weight in terms:
             mean += weight * (normed[self.key_to_index[item]] if isinstance(item, str) else item)
-        query = _unit_rows(mean)
+        query = unit_rows(mean)
         restrict = self._restrict(restrict_vocab)
         if topn is None:
             return normed[:restrict] @ query.astype(normed.dtype)
@@ -987,7 +987,7 @@ class KeyedVectors:
         if isinstance(queries, np.ndarray):
             if queries.ndim != 2 or queries.shape[1] != self.vector_size:
                 raise ValueError(f"queries must have shape (n, {self.vector_size}), not {queries.shape}")
-            matrix = _unit_rows(queries.astype(np.float64))
+            matrix = unit_rows(queries.astype(np.float64))
             skip = [[] for _ in range(len(queries))]
         else:
             normed = self.get_normed_vectors()
@@ -997,7 +997,7 @@ class KeyedVectors:
                 if not rows:
                     raise ValueError(f"query {i} holds no word")
                 matrix[i] = normed[rows].sum(axis=0)
-            matrix = _unit_rows(matrix)
+            matrix = unit_rows(matrix)
         if exclude is not None:
             if len(exclude) != len(skip):
                 raise ValueError(f"exclude has {len(exclude)} entries for {len(skip)} queries")
@@ -1017,7 +1017,7 @@ class KeyedVectors:
             raise ValueError("most_similar_cosmul needs at least one positive term")
         normed = self.get_normed_vectors()
         restrict = self._restrict(restrict_vocab)
-        matrix = np.stack([normed[self.key_to_index[item]] if isinstance(item, str) else _unit_rows(item)
+        matrix = np.stack([normed[self.key_to_index[item]] if isinstance(item, str) else unit_rows(item)
                            for item, _ in terms]).astype(normed.dtype)
         shifted = (1 + normed[:restrict] @ matrix.T) / 2
         pos = np.array([weight > 0 for _, weight in terms])
@@ -1028,7 +1028,7 @@ class KeyedVectors:
             return []
         exclude = [self.key_to_index[item] for item, _ in terms if isinstance(item, str)]
         scores[[r for r in exclude if r < restrict]] = -np.inf
-        top, values = _top(scores[None], topn)
+        top, values = top_k(scores[None], topn)
         return [(self.index_to_key[j], v) for j, v in zip(top[0].tolist(), values[0].tolist()) if v != -np.inf]
 
     def similarity(self, w1, w2) -> float:
@@ -1042,7 +1042,7 @@ class KeyedVectors:
         if not words:
             raise ValueError("cannot select a word from an empty list")
         rows = self.get_normed_vectors()[[self.get_index(w) for w in words]]
-        sims = rows @ _unit_rows(rows.mean(axis=0))
+        sims = rows @ unit_rows(rows.mean(axis=0))
         return words[int(np.argmin(sims))]
 
     # ---- evaluation
