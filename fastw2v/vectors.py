@@ -29,6 +29,7 @@ import os
 import sys
 import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +42,7 @@ from .files import atomic_output, open_binary
 __all__ = ["KeyedVectors", "VectorFileError"]
 
 BUFFER_BYTES = 1 << 24  # bytes read per refill of the parsing buffer
+READERS = min(4, os.cpu_count() or 1)  # threads reading a big plain binary file
 BLOCK_ELEMENTS = 1 << 24  # largest similarity block (queries x vocabulary) held at once
 UNICODE_ERRORS = ("strict", "replace", "ignore")
 
@@ -550,7 +552,29 @@ def _read_binary(name, buf, out, where, words, declared):
             buf.refill()
 
 
-def _read_binary_whole(name, buf, size, where, dim, words):
+def _read_parts(path, view, offset):
+    """Read file `path` from `offset` into `view` in READERS threads, a part
+    each: a big read costs mostly the faulting-in of fresh memory, which the
+    threads share out.  Returns the bytes read (fewer if the file is shorter)."""
+
+    def part(lo, hi):
+        with open(path, "rb", buffering=0) as f:
+            f.seek(offset + lo)
+            while lo < hi:
+                n = f.readinto(view[lo:hi])
+                if not n:
+                    break
+                lo += n
+        return lo
+
+    step = -(-len(view) // READERS)
+    bounds = [(lo, min(lo + step, len(view))) for lo in range(0, len(view), step)]
+    with ThreadPoolExecutor(len(bounds)) as pool:
+        ends = list(pool.map(lambda b: part(*b), bounds))
+    return next((end for (_, hi), end in zip(bounds, ends) if end < hi), len(view))
+
+
+def _read_binary_whole(name, path, buf, size, where, dim, words):
     """The len(where) vectors of a whole plain binary file read as float32,
     and the words' file offsets in `where`:
     the file body goes straight into the array that becomes the vectors, each
@@ -562,10 +586,9 @@ def _read_binary_whole(name, buf, size, where, dim, words):
     got = buf.hi - buf.lo
     body[:got] = buf.data[buf.lo:buf.hi]
     view = memoryview(body)
-    while got < len(body) and not buf.eof:
-        n = buf.f.readinto(view[got:])
-        buf.eof = not n
-        got += n or 0
+    if got < len(body) and not buf.eof:
+        got += _read_parts(path, view[got:], start + got)
+        buf.f.seek(start + got)
     rows = pos = 0
     while rows < count:
         pos, n, fill, status = _scan_binary(
@@ -627,7 +650,8 @@ def _read_text(name, buf, out, where, words, line, declared):
 def _layout(buf, name, path, binary, no_header):
     """(vectors declared, dimension, binary, number of the first vector line)
     of the file whose start is in `buf`, leaving `buf` after the header."""
-    first = buf.data[buf.lo:buf.line_end()].tobytes()
+    end = buf.line_end()  # may replace buf.data
+    first = buf.data[buf.lo:end].tobytes()
     header = _parse_header(first)
     if no_header or (no_header is None and header is None):
         return (*_headerless_shape(name, path), False, 1)
@@ -636,7 +660,7 @@ def _layout(buf, name, path, binary, no_header):
     declared, dim = header
     if dim < 1:
         raise VectorFileError(f"{name}: line 1: header declares dimension {dim}")
-    buf.lo = min(buf.line_end() + 1, buf.hi)
+    buf.lo = min(end + 1, buf.hi)
     if binary is None:
         binary = not _looks_like_text(buf, dim)
     return declared, dim, binary, 2
@@ -681,7 +705,7 @@ def read_word2vec(path, binary=None, limit=None, unicode_errors="strict", no_hea
                 f"{name}: line 1: header declares {declared} vectors of dimension {dim}, too many to hold"
             ) from None
         if whole:
-            out = _read_binary_whole(name, buf, size, where, dim, words)
+            out = _read_binary_whole(name, path, buf, size, where, dim, words)
         elif binary:
             _read_binary(name, buf, out, where, words, declared)
         else:

@@ -21,6 +21,15 @@ GENSIM_DATA = Path(gensim.__file__).parent / "test" / "test_data"
 WORDS = ["the", "naïve", "東京", "Ωμέγα", "emoji🙂", "a", "Zürich"] + [f"w{i}" for i in range(40)]
 
 
+@pytest.fixture(params=["large", "tiny"])
+def buffer_size(request, monkeypatch):
+    """Run a test with the usual read buffer, and with one of 8 bytes, so that
+    files are read in many pieces (and big-file code paths run)."""
+    if request.param == "tiny":
+        monkeypatch.setattr(vectors_module, "BUFFER_BYTES", 8)
+    return request.param
+
+
 @pytest.fixture
 def kv():
     vectors = np.random.default_rng(0).standard_normal((len(WORDS), 7)).astype(np.float32)
@@ -256,7 +265,7 @@ def test_spacing_variants(tmp_path):
         assert_same(load(tmp_path / "v"), expected)
 
 
-def test_binary_newlines_before_words(tmp_path):
+def test_binary_newlines_before_words(tmp_path, buffer_size):
     vec = struct.pack("<2f", 1, 2)
     expected = KeyedVectors(["x", "y"], np.array([[1, 2], [1, 2]], np.float32))
     for body in (b"x " + vec + b"y " + vec,  # gensim: no newline
@@ -299,7 +308,7 @@ def test_word_cut_inside_a_character(tmp_path):
 # ---------------------------------------------------------------- damaged files
 
 
-def test_truncated_binary_names_the_offset(tmp_path, kv):
+def test_truncated_binary_names_the_offset(tmp_path, buffer_size, kv):
     kv.save_word2vec_format(tmp_path / "v.bin")
     data = (tmp_path / "v.bin").read_bytes()
     third = data.index(b"\n\xe6\x9d\xb1") + 1  # start of the record of 東京
@@ -325,7 +334,7 @@ def test_damaged_compressed_files(tmp_path, kv, suffix):
         load(tmp_path / f"bad{suffix}")
 
 
-def test_header_disagreeing_with_the_body(tmp_path):
+def test_header_disagreeing_with_the_body(tmp_path, buffer_size):
     vec = struct.pack("<2f", 1, 2)
     (tmp_path / "more.bin").write_bytes(b"1 2\nx " + vec + b"\ny " + vec + b"\n")
     with pytest.raises(VectorFileError, match=r"more\.bin: byte 15: more data after the 1 vectors"):
