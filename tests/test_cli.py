@@ -120,3 +120,35 @@ def test_demo_runs_from_the_console_script():
     assert lines[0].startswith("War and Peace: 571378 words")
     assert any(line.strip().startswith("prince:") for line in lines)
     assert lines[-1].startswith("speed: ") and "words/s" in lines[-1]
+
+
+def test_unreadable_input_and_unwritable_output(corpus, tmp_path, monkeypatch):
+    """Permissions cannot be taken from root, so os.access is made to refuse."""
+    import os as os_module
+
+    real_access = os_module.access
+    denied = {str(corpus), str(tmp_path / "locked")}
+    monkeypatch.setattr(os_module, "access", lambda p, mode, **kw: str(p) not in denied and real_access(p, mode))
+    assert_one_line_error(run("train", corpus, "-o", tmp_path / "v.bin"), 2, "not readable")
+    (tmp_path / "locked").mkdir()
+    other = tmp_path / "c2.txt"
+    other.write_text(corpus.read_text())
+    assert_one_line_error(run("train", other, "-o", tmp_path / "locked" / "v.bin"), 2,
+                          "output directory is not writable")
+    assert not (tmp_path / "locked" / "v.bin").exists()
+
+
+def test_unknown_device_name(corpus, tmp_path):
+    assert_one_line_error(run("train", corpus, "-o", tmp_path / "v.bin", "--device", "tpu"), 2, "tpu")
+
+
+def test_invalid_utf8_nul_and_crlf_are_kept_and_reported(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"caf\xe9 ok a\x00b ok\r\n" * 30 + b"x\tok\xc2\xa0ok\r\n" * 10)
+    out = tmp_path / "v.txt"
+    result = CliRunner().invoke(main, ["train", str(path), "-o", str(out), "--text", "--min-count", "1",
+                                       "--dim", "4", "--epochs", "1", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 30 tokens were not valid UTF-8" in result.output
+    words = {line.split(" ")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]}
+    assert words == {"caf\ufffd", "ok", "a\x00b", "x"}

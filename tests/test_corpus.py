@@ -191,3 +191,13 @@ def test_vocab_file_round_trip(tmp_path):
     assert (tmp_path / "v.txt").read_text(encoding="utf-8") == "the 10\ncaf\u00e9 4\nx 1\n"
     again = Vocabulary.load(tmp_path / "v.txt")
     assert again.words == vocab.words and again.counts.tolist() == [10, 4, 1]
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    import os as os_module
+
+    path = tmp_path / "c.txt"
+    path.write_text("a b\n")
+    monkeypatch.setattr(os_module, "access", lambda p, mode, **kw: False)
+    with pytest.raises(InputError, match="c.txt: file is not readable"):
+        load_corpus(path)
