@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .files import expand_inputs, open_binary, InputError
-from .vocab import Vocabulary, WordCounts, choose_vocabulary
+from .files import InputError, expand_inputs, is_compressed, open_binary
+from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
 
-BLOCK_BYTES = 1 << 24  # bytes read and scanned per call
+BLOCK_BYTES = 1 << 22  # bytes read and scanned per call
 
 # byte classes
 _WORD, _SPACE, _NEWLINE, _LEAD = 0, 1, 2, 3
@@ -225,30 +225,35 @@ def _invalid_utf8(pool, starts, lengths, entries):
 
 
 @njit(cache=True)
-def _encode(raw_ids, base, id_map, line_ends, max_len, tokens, sentence_ends, state):
-    """Map raw entry ids to word ids, drop unknown ones and cut sentences at
-    line ends and every max_len kept words.  state = [kept, sentences,
-    current sentence length, next line end] carries across calls."""
-    kept, n_sent, cur, li = state[0], state[1], state[2], state[3]
+def _encode_in_place(ids, id_map, line_ends, max_len, sentence_ends):
+    """Map raw entry ids to word ids, dropping unknown ones, compacting into
+    the front of `ids` itself, and cut sentences at line ends and every
+    max_len kept words.  Returns (kept tokens, sentences)."""
+    kept = 0
+    n_sent = 0
+    cur = 0
+    li = 0
     n_line_ends = len(line_ends)
-    for k in range(len(raw_ids)):
-        w = id_map[raw_ids[k]]
+    for k in range(len(ids)):
+        w = id_map[ids[k]]
         if w >= 0:
-            tokens[kept] = w
+            ids[kept] = w
             kept += 1
             cur += 1
             if cur == max_len:
                 sentence_ends[n_sent] = kept
                 n_sent += 1
                 cur = 0
-        g = base + k + 1
-        while li < n_line_ends and line_ends[li] <= g:
+        while li < n_line_ends and line_ends[li] <= k + 1:
             if cur > 0:
                 sentence_ends[n_sent] = kept
                 n_sent += 1
                 cur = 0
             li += 1
-    state[0], state[1], state[2], state[3] = kept, n_sent, cur, li
+    if cur > 0:  # a last sentence not closed by a line end
+        sentence_ends[n_sent] = kept
+        n_sent += 1
+    return kept, n_sent
 
 
 @dataclass
@@ -282,7 +287,7 @@ class ScanResult:
     pool: np.ndarray
     starts: np.ndarray
     lengths: np.ndarray
-    raw_ids: list             # per block, int32 entry ids
+    raw_ids: np.ndarray       # int32 entry id of every token
     line_ends: np.ndarray     # token counts at which a line ended
     raw_word_count: int
 
@@ -333,35 +338,57 @@ class _Table:
 
 
 def _blocks(path):
-    """Blocks of a file's bytes, each ending at a separator (except the last)."""
+    """Blocks of a file's bytes as uint8 views, each ending at a separator
+    (except the last).
+
+    One buffer is reused for the whole file (a view is valid until the next
+    block is requested), so reading allocates nothing per block; the bytes
+    after the last separator move to the front and begin the next block.
+    """
+    buf = np.empty(2 * BLOCK_BYTES, dtype=np.uint8)
+    carry = 0
     with open_binary(path) as f:
-        carry = b""
         while True:
-            block = f.read(BLOCK_BYTES)
-            if not block:
+            if len(buf) - carry < BLOCK_BYTES:  # one word longer than a block: make room
+                buf = np.concatenate([buf[:carry], np.empty(len(buf), dtype=np.uint8)])
+            n = f.readinto(memoryview(buf)[carry:carry + BLOCK_BYTES])
+            if not n:
                 break
-            data = carry + block if carry else block
-            cut = last_separator_end(np.frombuffer(data, dtype=np.uint8))
+            end = carry + n
+            cut = last_separator_end(buf[:end])
             if cut == 0:
-                carry = data
+                carry = end
                 continue
-            yield data[:cut]
-            carry = data[cut:]
-        if carry:
-            yield carry
+            yield buf[:cut]
+            carry = end - cut
+            buf[:carry] = buf[cut:end].copy()
+    if carry:
+        yield buf[:carry]
 
 
 def scan_files(paths, max_vocab_size=None) -> ScanResult:
     """One streaming pass over the files: word counts and per-token entry ids."""
     table = _Table()
-    raw_ids, line_ends = [], []
+    files = expand_inputs(paths)
+    # every token's entry id goes into one array, later encoded in place; its
+    # pages are only touched as tokens arrive, so a generous first size costs
+    # nothing (about 1 token per 4 bytes of plain text, per byte compressed)
+    estimate = sum(f.stat().st_size // (1 if is_compressed(f) else 4) for f in files)
+    raw = np.empty(max(estimate, 1 << 16), dtype=np.int32)
+    used = 0
+    line_ends = []
+    ends = np.empty(0, dtype=np.int64)  # per-block scratch, reused
     min_reduce = 1
-    for path in expand_inputs(paths):
+    for path in files:
         try:
-            for block in _blocks(path):
-                data = np.frombuffer(block, dtype=np.uint8)
-                ids = np.empty(len(data) // 2 + 1, dtype=np.int32)
-                ends = np.empty(len(data) // 2 + 2, dtype=np.int64)
+            for data in _blocks(path):
+                if len(raw) - used < len(data) // 2 + 2:
+                    grown = np.empty(max(len(raw) * 3 // 2, used + len(data) // 2 + 2), dtype=np.int32)
+                    grown[:used] = raw[:used]
+                    raw = grown
+                if len(ends) < len(data) // 2 + 2:
+                    ends = np.empty(len(data) // 2 + 2, dtype=np.int64)
+                ids = raw[used:]
                 position, n_ids, n_lines = 0, 0, 0
                 while True:
                     position, n_ids, n_lines = _scan(
@@ -371,7 +398,7 @@ def scan_files(paths, max_vocab_size=None) -> ScanResult:
                     if position >= len(data):
                         break
                     table.grow(data, position)
-                raw_ids.append(ids[:n_ids].copy())
+                used += n_ids
                 line_ends.append(ends[:n_lines].copy())
                 if max_vocab_size is not None and table.state[_N_LIVE] > max_vocab_size:
                     min_reduce = table.prune(max_vocab_size, min_reduce)
@@ -381,21 +408,42 @@ def scan_files(paths, max_vocab_size=None) -> ScanResult:
         line_ends.append(np.array([table.state[_TOKENS]], dtype=np.int64))
     n = int(table.state[_N_ENTRIES])
     return ScanResult(counts=table.counts[:n], first_seen=table.first_seen[:n], pool=table.pool,
-                      starts=table.starts[:n], lengths=table.lengths[:n], raw_ids=raw_ids,
+                      starts=table.starts[:n], lengths=table.lengths[:n], raw_ids=raw[:used],
                       line_ends=np.concatenate(line_ends), raw_word_count=int(table.state[_TOKENS]))
 
 
-def distinct_words(scan: ScanResult):
+@njit(cache=True)
+def _has_replacement_char(pool, starts, lengths, entries):
+    """Whether each listed entry contains U+FFFD (bytes EF BF BD)."""
+    found = np.zeros(len(entries), dtype=np.bool_)
+    for t in range(len(entries)):
+        s = starts[entries[t]]
+        for i in range(s, s + lengths[entries[t]] - 2):
+            if pool[i] == 0xEF and pool[i + 1] == 0xBF and pool[i + 2] == 0xBD:
+                found[t] = True
+                break
+    return found
+
+
+def distinct_words(scan: ScanResult, min_count: int = 1):
     """The scan's distinct words as str, invalid UTF-8 replaced by U+FFFD.
 
     Replacement can turn several byte strings into one word; their counts are
-    merged.  Returns (WordCounts, word index per entry or -1, number of tokens
-    whose bytes were not valid UTF-8).
+    merged.  Words rarer than `min_count` are left out (not decoded) unless a
+    merge could lift them: those with invalid bytes or a literal U+FFFD.
+    Returns (WordCounts, word index per entry or -1, number of tokens whose
+    bytes were not valid UTF-8).
     """
     live = np.flatnonzero(scan.counts > 0)
-    bad = _invalid_utf8(scan.pool, scan.starts, scan.lengths, live)
+    invalid = _invalid_utf8(scan.pool, scan.starts, scan.lengths, live)
+    invalid_tokens = int(scan.counts[live[invalid]].sum())
+    if min_count > 1:
+        keep = invalid | (scan.counts[live] >= min_count)
+        if invalid.any():
+            keep |= _has_replacement_char(scan.pool, scan.starts, scan.lengths, live)
+        live, invalid = live[keep], invalid[keep]
+    bad = invalid
     words = [scan.entry_bytes(e).decode("utf-8", "replace") for e in live.tolist()]
-    invalid_tokens = int(scan.counts[live[bad]].sum())
     entry_word = np.full(len(scan.counts), -1, dtype=np.int64)
     if not bad.any():
         entry_word[live] = np.arange(len(live))
@@ -414,31 +462,30 @@ def build_vocabulary(scan: ScanResult, min_count: int, max_final_vocab=None,
                      base: Vocabulary | None = None, fixed: bool = False):
     """Choose and order the vocabulary (or extend `base`); returns (Vocabulary,
     entry -> word id map, number of tokens whose bytes were not valid UTF-8)."""
-    counted, entry_word, invalid = distinct_words(scan)
-    vocab, word_ids = choose_vocabulary(counted, min_count, max_final_vocab, base, fixed)
+    # rare words can only matter when they may belong to `base`
+    counted, entry_word, invalid = distinct_words(scan, min_count if base is None else 1)
+    try:
+        vocab, word_ids = choose_vocabulary(counted, min_count, max_final_vocab, base, fixed)
+    except VocabularyError:  # name all words in the message, not only the decoded ones
+        raise VocabularyError(no_vocabulary_message(int(np.count_nonzero(scan.counts)),
+                                                    int(scan.counts.max(initial=0)), min_count)) from None
     id_map = np.where(entry_word >= 0, word_ids[np.maximum(entry_word, 0)], -1).astype(np.int32)
     return vocab, id_map, invalid
 
 
 def encode(scan: ScanResult, id_map: np.ndarray, max_sentence_length: int) -> EncodedCorpus:
-    """The kept tokens as one int32 array with sentence offsets; frees the raw ids."""
-    n_kept = 0
-    for ids in scan.raw_ids:
-        n_kept += int(np.count_nonzero(id_map[ids] >= 0))
-    tokens = np.empty(n_kept, dtype=np.int32)
-    max_sentences = len(scan.line_ends) + n_kept // max_sentence_length + 1
+    """The kept tokens as one int32 array with sentence offsets.
+
+    Encodes the scan's raw ids in place (the scan cannot be encoded twice),
+    so the corpus never needs two token arrays at once.
+    """
+    max_sentences = len(scan.line_ends) + len(scan.raw_ids) // max_sentence_length + 1
     sentence_ends = np.empty(max_sentences, dtype=np.int64)
-    state = np.zeros(4, dtype=np.int64)
-    base = 0
-    while scan.raw_ids:
-        ids = scan.raw_ids.pop(0)
-        _encode(ids, base, id_map, scan.line_ends, max_sentence_length, tokens, sentence_ends, state)
-        base += len(ids)
-    if state[2] > 0:  # a last sentence not closed by a line end
-        sentence_ends[state[1]] = state[0]
-        state[1] += 1
-    offsets = np.zeros(state[1] + 1, dtype=np.int64)
-    offsets[1:] = sentence_ends[:state[1]]
+    kept, n_sent = _encode_in_place(scan.raw_ids, id_map, scan.line_ends, max_sentence_length, sentence_ends)
+    tokens = scan.raw_ids[:kept]
+    scan.raw_ids = None
+    offsets = np.zeros(n_sent + 1, dtype=np.int64)
+    offsets[1:] = sentence_ends[:n_sent]
     return EncodedCorpus(tokens, offsets, scan.raw_word_count)
 
 

@@ -42,18 +42,31 @@ def expand_inputs(paths) -> list[Path]:
     return files
 
 
+def _magic_opener(path):
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for magic, opener in _MAGIC:
+        if head.startswith(magic):
+            return opener
+    return None
+
+
+def is_compressed(path) -> bool:
+    """Whether the file is xz, gzip or bzip2 (judged by its first bytes)."""
+    try:
+        return _magic_opener(path) is not None
+    except OSError:
+        return False
+
+
 def open_binary(path):
     """Open a file for reading bytes, decompressing xz, gzip or bzip2 by content."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            head = f.read(6)
+        opener = _magic_opener(path)
     except OSError as e:
         raise InputError(f"{path}: {e.strerror}") from None
-    for magic, opener in _MAGIC:
-        if head.startswith(magic):
-            return opener(path, "rb")
-    return open(path, "rb")
+    return opener(path, "rb") if opener else open(path, "rb")
 
 
 @contextlib.contextmanager

@@ -287,8 +287,8 @@ def learn_phrases(paths, min_count: int = 5, threshold: float = 100.0) -> Phrase
         raise ValueError("threshold must be a number, got nan")
     files = expand_inputs(paths)
     scan = scan_files(files)
-    tokens = np.concatenate(scan.raw_ids) if scan.raw_ids else np.zeros(0, np.int32)
-    scan.raw_ids.clear()
+    tokens = scan.raw_ids
+    scan.raw_ids = None
     newlines, breaks, trailing = _newlines_between(files)
     if len(newlines) != len(tokens):  # both passes tokenise with the same rules
         raise RuntimeError(f"internal error: {len(tokens)} tokens scanned but {len(newlines)} in the layout pass")
