@@ -100,29 +100,30 @@ def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_
     capacity = len(hashes)
     while i < n:
         c = classes[data[i]]
-        if c == _NEWLINE:
-            if state[_TOKENS] > state[_LAST_LINE_TOKEN]:
-                line_ends[n_lines] = state[_TOKENS]
-                n_lines += 1
-                state[_LAST_LINE_TOKEN] = state[_TOKENS]
-            i += 1
-            continue
-        if c == _SPACE:
-            i += 1
-            continue
-        if c == _LEAD:
-            k = _unicode_space_len(data, i, n)
+        if c != _WORD:
+            if c == _NEWLINE:
+                if state[_TOKENS] > state[_LAST_LINE_TOKEN]:
+                    line_ends[n_lines] = state[_TOKENS]
+                    n_lines += 1
+                    state[_LAST_LINE_TOKEN] = state[_TOKENS]
+                i += 1
+                continue
+            if c == _SPACE:
+                i += 1
+                continue
+            k = _unicode_space_len(data, i, n)  # a lead byte: a Unicode space or a word
             if k:
                 i += k
                 continue
-        # a word starts at i
+        # a word starts at i; word bytes take the single-lookup fast path
         j = i
         h = _FNV_OFFSET
         while j < n:
-            c = classes[data[j]]
-            if c == _SPACE or c == _NEWLINE or (c == _LEAD and _unicode_space_len(data, j, n)):
+            b = data[j]
+            c = classes[b]
+            if c != _WORD and (c != _LEAD or _unicode_space_len(data, j, n)):
                 break
-            h = (h ^ np.uint64(data[j])) * _FNV_PRIME
+            h = (h ^ np.uint64(b)) * _FNV_PRIME
             j += 1
         length = j - i
         slot = (h ^ (h >> np.uint64(29))) & mask
