@@ -19,6 +19,13 @@ log-sigmoid outside the table.
 Learning rate: each part decays linearly from lr_start to lr_end along its own
 progress, so threads that run side by side see the same rate.
 
+Pairs of steps: the noise words of an example are drawn first, and target
+and noise rows (or consecutive tree nodes) are stepped two at a time when
+the rows differ.  A step's score does not depend on the previous step's
+update of another row, so this equals the one-at-a-time order, but h and
+grad are read once per pair (skip-gram NS 1 thread: about 715 -> 550 ns per
+example, HS 615 -> 550).
+
 Compilation policy (measured on skip-gram NS, 2 threads: 0.40M -> 0.69M
 words/s): the per-example helpers are inlined into the two parallel kernels
 (``inline="always"``).  Called as separate functions they increment and
@@ -69,6 +76,30 @@ def update_pair(h, hr, grad, out, row, g):
 
 
 @njit(cache=True, inline="always")
+def dot_two(h, hr, out, r1, r2):
+    """(h[hr] . out[r1], h[hr] . out[r2]) in one pass over h."""
+    s1 = np.float32(0.0)
+    s2 = np.float32(0.0)
+    for d in range(h.shape[1]):
+        x = h[hr, d]
+        s1 += x * out[r1, d]
+        s2 += x * out[r2, d]
+    return s1, s2
+
+
+@njit(cache=True, inline="always")
+def update_two(h, hr, grad, out, r1, g1, r2, g2):
+    """update_pair for two different rows in one pass over h and grad."""
+    for d in range(h.shape[1]):
+        x = h[hr, d]
+        o1 = out[r1, d]
+        o2 = out[r2, d]
+        grad[d] += g1 * o1 + g2 * o2
+        out[r1, d] = o1 + g1 * x
+        out[r2, d] = o2 + g2 * x
+
+
+@njit(cache=True, inline="always")
 def add_to_row(out, row, v, scale):
     """out[row] += scale v."""
     for d in range(v.shape[0]):
@@ -91,29 +122,46 @@ def neg_log_sigmoid(z):
 
 
 @njit(cache=True, inline="always")
-def logistic_step(h, hr, grad, out, row, label, lr, sig, neg_log_sig, clamp):
-    """One binary-logistic step of output row `row` for input h[hr] and label 0/1.
+def logistic_gradient(f, label, lr, sig, neg_log_sig, clamp):
+    """(g, loss) of a binary-logistic step with score f and label 0/1:
+    g = (label - sigma(f)) lr scales the updates, loss = -log P(label).
 
-    Updates out[row] and accumulates the input gradient in grad; returns the
-    loss -log P(label).  For |f| >= 6, `clamp` takes sigma as 0 or 1
-    (negative sampling); otherwise the step is skipped (hierarchical softmax).
+    For |f| >= 6, `clamp` takes sigma as 0 or 1 (negative sampling);
+    otherwise g is 0: the step is skipped (hierarchical softmax).
     """
-    f = dot_rows(h, hr, out, row)
-    z = f if label else -f  # P(label) = sigma(z)
     if -SIGMOID_BOUND < f < SIGMOID_BOUND:
         k = int((f + SIGMOID_BOUND) * (SIGMOID_TABLE_SIZE / (2 * SIGMOID_BOUND)))
         p = sig[k]
-        kz = k if label else SIGMOID_TABLE_SIZE - 1 - k
-        loss = neg_log_sig[kz]
+        loss = neg_log_sig[k if label else SIGMOID_TABLE_SIZE - 1 - k]
     else:
-        loss = neg_log_sigmoid(z)
+        loss = neg_log_sigmoid(f if label else -f)
         if not clamp:
-            return loss
+            return np.float32(0.0), loss
         p = np.float32(1.0) if f > 0 else np.float32(0.0)
-    g = (np.float32(label) - p) * lr
+    return (np.float32(label) - p) * lr, loss
+
+
+@njit(cache=True, inline="always")
+def logistic_step(h, hr, grad, out, row, label, lr, sig, neg_log_sig, clamp):
+    """One binary-logistic step of output row `row` for input h[hr]: updates
+    out[row], accumulates the input gradient in grad, returns the loss."""
+    g, loss = logistic_gradient(dot_rows(h, hr, out, row), label, lr, sig, neg_log_sig, clamp)
     if g != 0:
         update_pair(h, hr, grad, out, row, g)
     return loss
+
+
+@njit(cache=True, inline="always")
+def logistic_two(h, hr, grad, out, r1, label1, r2, label2, lr, sig, neg_log_sig, clamp):
+    """Two steps on different rows r1 != r2, fused: the second step's score
+    does not depend on the first step's update of another row, so this equals
+    the two steps in order while reading h and grad once."""
+    f1, f2 = dot_two(h, hr, out, r1, r2)
+    g1, loss1 = logistic_gradient(f1, label1, lr, sig, neg_log_sig, clamp)
+    g2, loss2 = logistic_gradient(f2, label2, lr, sig, neg_log_sig, clamp)
+    if g1 != 0 or g2 != 0:
+        update_two(h, hr, grad, out, r1, g1, r2, g2)
+    return loss1 + loss2
 
 
 @njit(cache=True)
@@ -138,22 +186,43 @@ def softmax_step(h, hr, grad, out, target, lr, scores):
 @njit(cache=True, inline="always")
 def train_example(h, hr, grad, target, lr, syn1neg, negative, alias_prob, alias_index,
                   syn1, codes, points, code_lengths, syn1soft, scores, sig, neg_log_sig,
-                  rng, t):
+                  rng, t, rows):
     """All enabled output layers for (h[hr] -> target); returns the summed loss.
 
     The input is a row of a matrix rather than a 1-D view: creating views in
     the hot loop would touch the parent's reference count from every thread.
+    Negative sampling draws its noise words first (into `rows`, scratch of
+    negative + 1 ids) and steps through target and noise two rows at a time
+    where they differ; tree nodes on a path always differ.
     """
     loss = 0.0
     if syn1neg is not None:
-        loss += logistic_step(h, hr, grad, syn1neg, target, 1, lr, sig, neg_log_sig, True)
+        rows[0] = target
+        n = 1
         for _ in range(negative):
             noise = draw_alias(rng, t, alias_prob, alias_index)
-            if noise == target:
-                continue
-            loss += logistic_step(h, hr, grad, syn1neg, noise, 0, lr, sig, neg_log_sig, True)
+            if noise != target:
+                rows[n] = noise
+                n += 1
+        k = 0
+        while k < n:
+            label = 1 if k == 0 else 0
+            if k + 1 < n and rows[k + 1] != rows[k]:
+                loss += logistic_two(h, hr, grad, syn1neg, rows[k], label, rows[k + 1], 0, lr,
+                                     sig, neg_log_sig, True)
+                k += 2
+            else:
+                loss += logistic_step(h, hr, grad, syn1neg, rows[k], label, lr, sig, neg_log_sig, True)
+                k += 1
     if syn1 is not None:
-        for d in range(code_lengths[target]):
+        length = code_lengths[target]
+        d = 0
+        while d + 1 < length:
+            loss += logistic_two(h, hr, grad, syn1, points[target, d], 1 - codes[target, d],
+                                 points[target, d + 1], 1 - codes[target, d + 1], lr, sig, neg_log_sig,
+                                 False)
+            d += 2
+        if d < length:
             loss += logistic_step(h, hr, grad, syn1, points[target, d], 1 - codes[target, d], lr,
                                   sig, neg_log_sig, False)
     if syn1soft is not None:
@@ -203,6 +272,7 @@ def train_skipgram(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, 
         state[0] = rng[t]
         buf = np.empty(max_sentence, dtype=np.int32)
         grad = np.empty(dim, dtype=np.float32)
+        rows = np.empty(negative + 1, dtype=np.int64)
         scores = np.empty(vocab, dtype=np.float64)
         s0 = part_bounds[t]
         s1 = part_bounds[t + 1]
@@ -222,7 +292,8 @@ def train_skipgram(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, 
                     grad[:] = 0.0
                     loss += train_example(syn0, context, grad, center, lr, syn1neg, negative,
                                           alias_prob, alias_index, syn1, codes, points,
-                                          code_lengths, syn1soft, scores, sig, neg_log_sig, state, 0)
+                                          code_lengths, syn1soft, scores, sig, neg_log_sig, state, 0,
+                                          rows)
                     add_to_row(syn0, context, grad, np.float32(1.0))
                     examples += 1.0
         rng[t] = state[0]
@@ -250,6 +321,7 @@ def train_cbow(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep
         buf = np.empty(max_sentence, dtype=np.int32)
         grad = np.empty(dim, dtype=np.float32)
         h = np.empty((1, dim), dtype=np.float32)
+        rows = np.empty(negative + 1, dtype=np.int64)
         scores = np.empty(vocab, dtype=np.float64)
         s0 = part_bounds[t]
         s1 = part_bounds[t + 1]
@@ -275,7 +347,7 @@ def train_cbow(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep
                 grad[:] = 0.0
                 loss += train_example(h, 0, grad, buf[i], lr, syn1neg, negative, alias_prob,
                                       alias_index, syn1, codes, points, code_lengths, syn1soft,
-                                      scores, sig, neg_log_sig, state, 0)
+                                      scores, sig, neg_log_sig, state, 0, rows)
                 scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
                 for j in range(lo, hi):
                     if j != i:
