@@ -159,8 +159,14 @@ def logistic_two(h, hr, grad, out, r1, label1, r2, label2, lr, sig, neg_log_sig,
     f1, f2 = dot_two(h, hr, out, r1, r2)
     g1, loss1 = logistic_gradient(f1, label1, lr, sig, neg_log_sig, clamp)
     g2, loss2 = logistic_gradient(f2, label2, lr, sig, neg_log_sig, clamp)
-    if g1 != 0 or g2 != 0:
+    # a row whose step is skipped is not written at all: writing back its old
+    # values could undo another thread's update of that (often hot) row
+    if g1 != 0 and g2 != 0:
         update_two(h, hr, grad, out, r1, g1, r2, g2)
+    elif g1 != 0:
+        update_pair(h, hr, grad, out, r1, g1)
+    elif g2 != 0:
+        update_pair(h, hr, grad, out, r2, g2)
     return loss1 + loss2
 
 
