@@ -166,7 +166,7 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
         model = Word2Vec.initialize(config, vocab)
     else:
         model.config = config
-        model._grow_to(vocab)
+        model.grow_vocabulary(vocab)
     model.invalid_utf8_tokens = invalid
     model.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
                         state=state)

@@ -176,7 +176,7 @@ class Word2Vec:
                    syn1=zeros(max(v - 1, 1)) if config.hs else None,
                    syn1soft=zeros(v) if config.softmax else None)
 
-    def _grow_to(self, vocab: Vocabulary) -> None:
+    def grow_vocabulary(self, vocab: Vocabulary) -> None:
         """Add weight rows for words appended to the vocabulary (continued
         training): new input vectors drawn like the first ones, output rows zero.
 
@@ -270,7 +270,7 @@ class Word2Vec:
             progress.message(f"warning: {invalid} tokens were not valid UTF-8; "
                              f"invalid bytes were replaced by U+FFFD")
         self.config = config
-        self._grow_to(vocab)
+        self.grow_vocabulary(vocab)
         return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
     def check_changes(self, config: Config) -> None:
