@@ -17,7 +17,8 @@ from . import cli_vectors
 from .config import Config, ConfigError
 from .files import InputError, check_writable
 from .modelfile import ModelFileError, load_model
-from .train import TrainingError, TrainingInterrupted, TrainingState, Word2Vec, load_training_corpus
+from .train import (TrainingError, TrainingInterrupted, TrainingState, Word2Vec, check_device,
+                    load_training_corpus)
 from .progress import Progress
 from .vocab import VocabularyError
 
@@ -152,6 +153,7 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
     A fresh model is made from `config`; a given `model` is trained further
     (its vocabulary grows) or, with `state`, resumed from a checkpoint.
     """
+    check_device(config)
     progress = Progress(config.epochs, quiet=quiet)
     start = time.perf_counter()
     base = model.vocab if model is not None else None

@@ -31,7 +31,7 @@ from .sampling import build_alias_table, keep_probabilities, noise_distribution,
 from .vocab import Vocabulary
 
 WORDS_PER_PART = 1 << 18   # per thread and call for skip-gram NS, window 5 (about 0.5 s)
-STRUCTURAL = ("sg", "dim", "hs", "softmax", "cbow_mean", "device")
+STRUCTURAL = ("sg", "dim", "hs", "softmax", "cbow_mean")
 
 
 class TrainingError(RuntimeError):
@@ -123,6 +123,15 @@ def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None,
         return load_corpus(corpus, *args)
     vocab, encoded = encode_sentences(corpus, *args)
     return vocab, encoded, 0
+
+
+def check_device(config: Config) -> None:
+    """Stop at once, before any data is read, when the device cannot train.
+
+    'auto' trains on the CPU: this version has no GPU trainer.
+    """
+    if config.device == "cuda":
+        raise ConfigError("device='cuda': this version of fastw2v has no GPU trainer; use device='cpu'")
 
 
 def corpus_fingerprint(corpus: EncodedCorpus) -> str:
@@ -264,6 +273,7 @@ class Word2Vec:
             raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
         config = self.config.replace(**changes)
         self.check_changes(config)
+        check_device(config)
         vocab, encoded, invalid = load_training_corpus(corpus, config, base=self.vocab)
         progress = Progress(config.epochs, quiet=quiet)
         if invalid:
@@ -294,8 +304,7 @@ class Word2Vec:
         Returns the stats of the epochs trained.
         """
         cfg = self.config
-        if cfg.device == "cuda":
-            raise ConfigError("device='cuda': the CUDA trainer is not part of this version; use device='cpu'")
+        check_device(cfg)
         progress = progress or Progress(cfg.epochs, quiet=True)
         if len(corpus.tokens) and int(corpus.tokens.max()) >= len(self.vocab):
             raise ValueError("corpus ids do not belong to this vocabulary")
@@ -440,6 +449,7 @@ def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int
     if unknown:
         raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
     config = Config(**options)
+    check_device(config)
     vocab, encoded, invalid = load_training_corpus(corpus, config)
     model = Word2Vec.initialize(config, vocab)
     model.invalid_utf8_tokens = invalid
