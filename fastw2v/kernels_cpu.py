@@ -27,11 +27,11 @@ grad are read once per pair (skip-gram NS 1 thread: about 715 -> 550 ns per
 example, HS 615 -> 550).
 
 Compilation policy (measured on skip-gram NS, 2 threads: 0.40M -> 0.69M
-words/s): the per-example helpers are inlined into the two parallel kernels
+words/s): the per-example helpers are inlined into the parallel kernel
 (``inline="always"``).  Called as separate functions they increment and
 decrement the reference counts of the shared weight arrays on every call,
 and those atomic writes bounce one cache line between the threads.  The
-kernels are compiled with ``fastmath={"reassoc", "contract"}`` only, which
+kernel is compiled with ``fastmath={"reassoc", "contract"}`` only, which
 lets LLVM vectorise the dot products and fuse multiply-adds but keeps NaN
 and infinity semantics, so the |f| < 6 guard and the divergence check hold.
 """
@@ -259,70 +259,28 @@ def window_span(window, dynamic_window, rng, t):
 
 
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def train_skipgram(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
-                   alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
-                   window, dynamic_window, negative, lr_start, lr_end, max_sentence, rng,
-                   loss_out, examples_out):
-    """Skip-gram over sentences part_bounds[t]..part_bounds[t+1] for each part t.
+def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
+                alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
+                sg, cbow_mean, window, dynamic_window, negative, lr_start, lr_end, max_sentence, rng,
+                loss_out, examples_out):
+    """Skip-gram (sg) or CBOW over sentences part_bounds[t]..part_bounds[t+1]
+    for each part t.
 
-    As in the C tool the context word's input vector predicts the centre word.
-    Part t draws from generator rng[t] (copied to a private cache line while it
-    runs) and writes its float64 loss and example count to loss_out[t] and
-    examples_out[t]; only the weights are shared.
+    Skip-gram: as in the C tool, each context word's input vector predicts
+    the centre word.  CBOW: the mean (or sum) of the context vectors predicts
+    it; with the mean every context vector receives the full input gradient,
+    as in the C tool and gensim, with the sum gradient / count, as gensim
+    does, so the summed input moves by one gradient step.
+
+    Part t draws from generator rng[t] (copied to a private cache line while
+    it runs) and writes its float64 loss and example count to loss_out[t]
+    and examples_out[t]; only the weights are shared.
     """
     dim = syn0.shape[1]
     n_parts = len(part_bounds) - 1
     vocab = syn0.shape[0] if syn1soft is not None else 0
     for t in prange(n_parts):
         state = np.empty(8, dtype=np.uint64)  # one cache line, owned by this part
-        state[0] = rng[t]
-        buf = np.empty(max_sentence, dtype=np.int32)
-        grad = np.empty(dim, dtype=np.float32)
-        rows = np.empty(negative + 1, dtype=np.int64)
-        scores = np.empty(vocab, dtype=np.float64)
-        s0 = part_bounds[t]
-        s1 = part_bounds[t + 1]
-        total = max(1, offsets[s1] - offsets[s0])
-        loss = 0.0
-        examples = 0.0
-        for s in range(s0, s1):
-            lr = np.float32(lr_start + (lr_end - lr_start) * ((offsets[s] - offsets[s0]) / total))
-            n = subsample(tokens, offsets[s], offsets[s + 1], keep_prob, state, 0, buf)
-            for i in range(n):
-                span = window_span(window, dynamic_window, state, 0)
-                center = buf[i]
-                for j in range(max(0, i - span), min(n, i + span + 1)):
-                    if j == i:
-                        continue
-                    context = buf[j]
-                    grad[:] = 0.0
-                    loss += train_example(syn0, context, grad, center, lr, syn1neg, negative,
-                                          alias_prob, alias_index, syn1, codes, points,
-                                          code_lengths, syn1soft, scores, sig, neg_log_sig, state, 0,
-                                          rows)
-                    add_to_row(syn0, context, grad, np.float32(1.0))
-                    examples += 1.0
-        rng[t] = state[0]
-        loss_out[t] = loss
-        examples_out[t] = examples
-
-
-@njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
-def train_cbow(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
-               alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
-               window, dynamic_window, negative, lr_start, lr_end, max_sentence, rng,
-               loss_out, examples_out, cbow_mean):
-    """CBOW: the mean (or sum) of the context vectors predicts the centre word.
-
-    With the mean, every context vector receives the full input gradient, as
-    in the C tool and gensim; with the sum it receives gradient / count, as
-    gensim does, so the summed input moves by one gradient step.
-    """
-    dim = syn0.shape[1]
-    n_parts = len(part_bounds) - 1
-    vocab = syn0.shape[0] if syn1soft is not None else 0
-    for t in prange(n_parts):
-        state = np.empty(8, dtype=np.uint64)
         state[0] = rng[t]
         buf = np.empty(max_sentence, dtype=np.int32)
         grad = np.empty(dim, dtype=np.float32)
@@ -341,6 +299,18 @@ def train_cbow(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep
                 span = window_span(window, dynamic_window, state, 0)
                 lo = max(0, i - span)
                 hi = min(n, i + span + 1)
+                if sg:
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        grad[:] = 0.0
+                        loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, negative,
+                                              alias_prob, alias_index, syn1, codes, points,
+                                              code_lengths, syn1soft, scores, sig, neg_log_sig, state, 0,
+                                              rows)
+                        add_to_row(syn0, buf[j], grad, np.float32(1.0))
+                        examples += 1.0
+                    continue
                 count = hi - lo - 1
                 if count == 0:
                     continue

@@ -25,7 +25,7 @@ import numpy as np
 from .config import Config, ConfigError
 from .corpus import EncodedCorpus, encode_sentences, load_corpus
 from .huffman import build_huffman
-from .kernels_cpu import sigmoid_tables, train_cbow, train_skipgram
+from .kernels_cpu import sigmoid_tables, train_parts
 from .progress import Progress
 from .sampling import build_alias_table, keep_probabilities, noise_distribution, stream_seed
 from .vocab import Vocabulary
@@ -339,14 +339,10 @@ class Word2Vec:
         raw_per_word = corpus.raw_word_count / n_words
 
         def run(part_bounds, lr0, lr1):
-            common = (self.syn0, self.syn1neg, self.syn1, self.syn1soft, corpus.tokens, corpus.offsets,
-                      part_bounds, keep, alias_prob, alias_index, codes, points, code_lengths, sig,
-                      neg_log_sig, cfg.window, cfg.dynamic_window, cfg.negative, lr0, lr1,
-                      max_sentence, rng, loss, examples)
-            if cfg.sg:
-                train_skipgram(*common)
-            else:
-                train_cbow(*common, cfg.cbow_mean)
+            train_parts(self.syn0, self.syn1neg, self.syn1, self.syn1soft, corpus.tokens, corpus.offsets,
+                        part_bounds, keep, alias_prob, alias_index, codes, points, code_lengths, sig,
+                        neg_log_sig, cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative,
+                        lr0, lr1, max_sentence, rng, loss, examples)
 
         def save_checkpoint():
             from .modelfile import save_model

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels_cpu import sigmoid_tables, train_cbow, train_skipgram
+from fastw2v.kernels_cpu import sigmoid_tables, train_parts
 from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
 
 V, DIM = 12, 8
@@ -113,14 +113,10 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
     weights = [w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)]
     loss, examples = np.zeros(1), np.zeros(1)
     sig, nls = sigmoid_tables()
-    args = (*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
-            alias[0] if negative else None, alias[1] if negative else None,
-            *(huffman if syn1 is not None else (None, None, None)), sig, nls,
-            window, True, negative, lr0, lr1, 16, rng, loss, examples)
-    if sg:
-        train_skipgram(*args)
-    else:
-        train_cbow(*args, cbow_mean)
+    train_parts(*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
+                alias[0] if negative else None, alias[1] if negative else None,
+                *(huffman if syn1 is not None else (None, None, None)), sig, nls,
+                sg, cbow_mean, window, True, negative, lr0, lr1, 16, rng, loss, examples)
 
     ref_rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
     ref = Reference(*[w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)],
