@@ -18,7 +18,7 @@ from .config import Config, ConfigError
 from .files import InputError, check_writable
 from .modelfile import ModelFileError, load_model
 from .train import (TrainingError, TrainingInterrupted, TrainingState, Word2Vec, check_device,
-                    load_training_corpus)
+                    invalid_utf8_message, load_training_corpus)
 from .progress import Progress
 from .vocab import VocabularyError
 
@@ -159,8 +159,8 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
     base = model.vocab if model is not None else None
     vocab, encoded, invalid = load_training_corpus(corpus, config, base=base, fixed=state is not None)
     load_seconds = time.perf_counter() - start
-    if invalid:
-        progress.message(f"warning: {invalid} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD")
+    if invalid:  # shown even with --quiet: it is about the data, not progress
+        click.echo(f"warning: {invalid_utf8_message(invalid)}", err=True)
     grown = f", {len(vocab) - len(base)} new" if base is not None and state is None else ""
     progress.message(f"{encoded.raw_word_count} words read, vocabulary {len(vocab)} words{grown} "
                      f"({len(encoded.tokens)} tokens kept), {load_seconds:.2f} s")

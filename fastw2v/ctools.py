@@ -342,7 +342,7 @@ def _word2vec(argv, stdout=None, stderr=None) -> int:
         out.write(WORD2VEC_USAGE)
         return 0
     from .corpus import load_corpus
-    from .train import Word2Vec, load_training_corpus
+    from .train import Word2Vec, invalid_utf8_message, load_training_corpus
 
     options = parse_flags(argv, WORD2VEC_FLAGS)
     train, output = options["-train"], options["-output"]
@@ -370,7 +370,7 @@ def _word2vec(argv, stdout=None, stderr=None) -> int:
     say(f"Vocab size: {len(vocab)}")
     say(f"Words in train file: {vocab.total_count}")
     if invalid:
-        sys.stderr.write(f"warning: {invalid} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD\n")
+        sys.stderr.write(f"warning: {invalid_utf8_message(invalid)}\n")
     if options["-save-vocab"]:
         vocab.save(options["-save-vocab"])
     if not output:

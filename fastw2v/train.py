@@ -16,6 +16,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 import zlib
 from dataclasses import asdict, dataclass
 
@@ -123,6 +124,16 @@ def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None,
         return load_corpus(corpus, *args)
     vocab, encoded = encode_sentences(corpus, *args)
     return vocab, encoded, 0
+
+
+def invalid_utf8_message(count: int) -> str:
+    return f"{count} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD"
+
+
+def warn_invalid_utf8(count: int) -> None:
+    """The Python API's report of replaced bytes (the CLI prints it)."""
+    if count:
+        warnings.warn(invalid_utf8_message(count), UnicodeWarning, stacklevel=3)
 
 
 def check_device(config: Config) -> None:
@@ -276,9 +287,7 @@ class Word2Vec:
         check_device(config)
         vocab, encoded, invalid = load_training_corpus(corpus, config, base=self.vocab)
         progress = Progress(config.epochs, quiet=quiet)
-        if invalid:
-            progress.message(f"warning: {invalid} tokens were not valid UTF-8; "
-                             f"invalid bytes were replaced by U+FFFD")
+        warn_invalid_utf8(invalid)
         self.config = config
         self.grow_vocabulary(vocab)
         return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
@@ -449,10 +458,9 @@ def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int
     vocab, encoded, invalid = load_training_corpus(corpus, config)
     model = Word2Vec.initialize(config, vocab)
     model.invalid_utf8_tokens = invalid
-    progress = Progress(config.epochs, quiet=quiet)
-    if invalid:
-        progress.message(f"warning: {invalid} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD")
-    model.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    warn_invalid_utf8(invalid)
+    model.train_encoded(encoded, Progress(config.epochs, quiet=quiet), checkpoint=checkpoint,
+                        checkpoint_every=checkpoint_every)
     return model
 
 

@@ -110,3 +110,11 @@ def test_quality_on_penn_treebank(ptb_train):
     # PTB is small: ours and gensim both score 0.16-0.19 (seeds 1-3); random vectors score ~0 +- 0.07
     result = stats.spearmanr(gold, cosine)
     assert result.correlation > 0.1 and result.pvalue < 0.05
+
+
+def test_invalid_utf8_is_a_warning_in_the_api(tmp_path):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"caf\xe9 ok tea\n" * 20)
+    with pytest.warns(UnicodeWarning, match="20 tokens were not valid UTF-8"):
+        model = fastw2v.train(path, min_count=1, dim=4, epochs=1, threads=1, quiet=True)
+    assert "caf\ufffd" in model.vocab
