@@ -15,6 +15,7 @@ Usage: python bench/load_vectors.py [--vectors 1000000] [--dim 300] [--repeats 3
 """
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -92,6 +93,7 @@ def main() -> None:
         run_child("--make", small, 10, 4)
         tiny = run_child("--child", "fastw2v", small)  # also compiles the numba scanners into their cache
         startup = (tiny["peak"] - tiny["base"]) / 2**20
+        load = os.getloadavg()[0]
         runs = {"fastw2v": [], "gensim": []}
         for r in range(args.repeats):
             order = ["fastw2v", "gensim"] if r % 2 == 0 else ["gensim", "fastw2v"]
@@ -122,8 +124,10 @@ def main() -> None:
         "",
         f"{args.vectors:,} x {args.dim} float32 vectors ({vector_bytes / 2**20:.0f} MiB of vectors), "
         f"median of {args.repeats} loads per loader, alternating order, each in a fresh process.",
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, numpy {np.__version__}, "
-        f"gensim {gensim.__version__}. Produced by `python bench/load_vectors.py`.",
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {load:.2f} when the loads began "
+        f"(other work running slows both loaders, fastw2v's short loads proportionally more); "
+        f"Python {platform.python_version()}, numpy {np.__version__}, gensim {gensim.__version__}. "
+        "Produced by `python bench/load_vectors.py`.",
         "",
         *table,
         "",
