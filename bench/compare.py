@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import itertools
 import json
 import lzma
@@ -99,6 +100,9 @@ def parse_args(argv):
             ap.error(f"--{name} needs positive values, got {values}")
     if args.repeats < 1:
         ap.error("--repeats must be >= 1")
+    missing = [m for m in ("gensim", "matplotlib", "scipy") if importlib.util.find_spec(m) is None]
+    if missing:  # found now, not after an hour of runs when the report is written
+        ap.error(f"missing {', '.join(missing)}: install the bench extra (python3 -m pip install '.[bench]')")
     return args
 
 
