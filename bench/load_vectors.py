@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def main() -> None:
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, load average {load:.2f} when the loads began "
         f"(other work running slows both loaders, fastw2v's short loads proportionally more); "
         f"Python {platform.python_version()}, numpy {np.__version__}, gensim {gensim.__version__}. "
-        "Produced by `python bench/load_vectors.py`.",
+        f"Produced by `{' '.join(['python bench/load_vectors.py', *map(shlex.quote, sys.argv[1:])])}`.",
         "",
         *table,
         "",
