@@ -302,13 +302,7 @@ def charts(out: Path, meta: dict, summary: dict) -> list[Path]:
         ax.set_xticks(range(len(s["modes"])), s["modes"])
         ax.set_title(f"{threads} thread(s), {epochs} epoch(s)", fontsize=10)
         ax.grid(axis="y", alpha=0.3)
-    axes[0][0].set_ylabel("million raw words / second")
-    axes[0][0].legend(fontsize=8)
-    fig.text(0.5, 0.01, stamp, ha="center", fontsize=6.5, color="0.35")
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
-    written.append(out.with_name(out.name + "-speed.png"))
-    fig.savefig(written[-1], dpi=110)
-    plt.close(fig)
+    written.append(_finish(plt, fig, axes, stamp, 0.07, out.with_name(out.name + "-speed.png")))
 
     if len(s["threads"]) > 1:
         fig, axes = plt.subplots(1, len(s["modes"]), figsize=(max(7.0, 3.2 * len(s["modes"]) + 1), 4.0), squeeze=False)
@@ -326,14 +320,19 @@ def charts(out: Path, meta: dict, summary: dict) -> list[Path]:
             ax.set_title(mode, fontsize=10)
             ax.set_ylim(bottom=0)
             ax.grid(alpha=0.3)
-        axes[0][0].set_ylabel("million raw words / second")
-        axes[0][0].legend(fontsize=8)
-        fig.text(0.5, 0.01, stamp, ha="center", fontsize=6.5, color="0.35")
-        fig.tight_layout(rect=(0, 0.08, 1, 1))
-        written.append(out.with_name(out.name + "-scaling.png"))
-        fig.savefig(written[-1], dpi=110)
-        plt.close(fig)
+        written.append(_finish(plt, fig, axes, stamp, 0.08, out.with_name(out.name + "-scaling.png")))
     return written
+
+
+def _finish(plt, fig, axes, stamp, bottom, path: Path) -> Path:
+    """Label the first panel, stamp the machine and versions, save and close."""
+    axes[0][0].set_ylabel("million raw words / second")
+    axes[0][0].legend(fontsize=8)
+    fig.text(0.5, 0.01, stamp, ha="center", fontsize=6.5, color="0.35")
+    fig.tight_layout(rect=(0, bottom, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def write_all(out: Path, meta: dict, runs: list) -> None:

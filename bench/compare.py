@@ -55,20 +55,15 @@ def _comma_list(kind):
     return parse
 
 
-def _modes(text):
-    modes = _comma_list(str)(text)
-    bad = [m for m in modes if m not in MODES]
-    if bad:
-        raise argparse.ArgumentTypeError(f"unknown mode(s) {', '.join(bad)}; choose from {', '.join(MODES)}")
-    return modes
-
-
-def _tools(text):
-    tools = _comma_list(str)(text)
-    bad = [t for t in tools if t not in TOOLS]
-    if bad:
-        raise argparse.ArgumentTypeError(f"unknown tool(s) {', '.join(bad)}; choose from {', '.join(TOOLS)}")
-    return tools
+def _choices(allowed, what):
+    """Parser of a comma list whose items must be in `allowed`."""
+    def parse(text):
+        items = _comma_list(str)(text)
+        bad = [x for x in items if x not in allowed]
+        if bad:
+            raise argparse.ArgumentTypeError(f"unknown {what}(s) {', '.join(bad)}; choose from {', '.join(allowed)}")
+        return items
+    return parse
 
 
 def parse_args(argv):
@@ -76,8 +71,8 @@ def parse_args(argv):
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True,
                     help="ptb | en-mix | zipf-17m | zipf-100m | zipf-<N>[k|m] | path of a text file")
-    ap.add_argument("--modes", type=_modes, default=list(MODES), help="comma list (default: all four)")
-    ap.add_argument("--tools", type=_tools, default=list(TOOLS), help="comma list (default: all three)")
+    ap.add_argument("--modes", type=_choices(MODES, "mode"), default=list(MODES), help="comma list (default: all four)")
+    ap.add_argument("--tools", type=_choices(TOOLS, "tool"), default=list(TOOLS), help="comma list (default: all three)")
     ap.add_argument("--threads", type=_comma_list(int), default=[len(os.sched_getaffinity(0))],
                     help="comma list of thread (worker) counts (default: all cores)")
     ap.add_argument("--epochs", type=_comma_list(int), default=[1], help="comma list (default 1)")
