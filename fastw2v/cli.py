@@ -153,7 +153,7 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
     A fresh model is made from `config`; a given `model` is trained further
     (its vocabulary grows) or, with `state`, resumed from a checkpoint.
     """
-    check_device(config)
+    device = check_device(config)
     progress = Progress(config.epochs, quiet=quiet)
     start = time.perf_counter()
     base = model.vocab if model is not None else None
@@ -163,7 +163,7 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
         click.echo(f"warning: {invalid_utf8_message(invalid)}", err=True)
     grown = f", {len(vocab) - len(base)} new" if base is not None and state is None else ""
     progress.message(f"{encoded.raw_word_count} words read, vocabulary {len(vocab)} words{grown} "
-                     f"({len(encoded.tokens)} tokens kept), {load_seconds:.2f} s")
+                     f"({len(encoded.tokens)} tokens kept), {load_seconds:.2f} s; training on {device}")
     if model is None:
         model = Word2Vec.initialize(config, vocab)
     else:

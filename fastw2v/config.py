@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 
+GPU_MAX_DIM = 1024  # the CUDA kernels keep 32 dimensions per lane of a warp
+
+
 class ConfigError(ValueError):
     """One or more invalid parameters; the message names each one with its value."""
 
@@ -102,6 +105,10 @@ class Config:
             elif not self.softmax and not self.hs and self.negative == 0:
                 errors.append("negative=0 with hs=False leaves no output layer: "
                               "set negative > 0, hs=True or softmax=True")
+            if self.device == "cuda" and self.softmax:
+                errors.append("softmax=True trains on the CPU only: use device='cpu' (or 'auto')")
+            if self.device == "cuda" and self.dim > GPU_MAX_DIM:
+                errors.append(f"dim must be <= {GPU_MAX_DIM} with device='cuda', got {self.dim!r}")
             if self.seed >= 2 ** 64:
                 errors.append(f"seed must be < 2**64, got {self.seed!r}")
         if errors:

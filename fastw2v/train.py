@@ -67,6 +67,7 @@ class TrainingState:
     seconds: float = 0.0
     fingerprint: str = ""   # of the encoded corpus
     checkpoint_every: int | None = None
+    device: str = "cpu"     # the kernel calls are planned per device
 
 
 class _SignalFlag:
@@ -136,13 +137,35 @@ def warn_invalid_utf8(count: int) -> None:
         warnings.warn(invalid_utf8_message(count), UnicodeWarning, stacklevel=3)
 
 
-def check_device(config: Config) -> None:
-    """Stop at once, before any data is read, when the device cannot train.
+def gpu_problem() -> str | None:
+    """Why the CUDA trainer cannot run here, or None when it can."""
+    try:
+        from numba import cuda
+    except ImportError:
+        return "numba-cuda is not installed (pip install 'fastw2v[cuda]')"
+    try:
+        if not cuda.is_available():
+            return "no usable NVIDIA GPU or driver was found"
+    except Exception as e:  # a broken driver or toolkit install
+        return f"the CUDA driver failed to start ({e})"
+    return None
 
-    'auto' trains on the CPU: this version has no GPU trainer.
+
+def check_device(config: Config) -> str:
+    """The device that will train, 'cpu' or 'cuda'; stops at once, before any
+    data is read, when device='cuda' cannot run.
+
+    'auto' takes the GPU when one is usable and the options allow it (the
+    full softmax is CPU only).
     """
+    if config.device == "cpu" or (config.device == "auto" and config.softmax):
+        return "cpu"
+    problem = gpu_problem()
+    if problem is None:
+        return "cuda"
     if config.device == "cuda":
-        raise ConfigError("device='cuda': this version of fastw2v has no GPU trainer; use device='cpu'")
+        raise ConfigError(f"device='cuda': {problem}; use device='cpu' or 'auto'")
+    return "cpu"
 
 
 def corpus_fingerprint(corpus: EncodedCorpus) -> str:
@@ -313,7 +336,7 @@ class Word2Vec:
         Returns the stats of the epochs trained.
         """
         cfg = self.config
-        check_device(cfg)
+        device = check_device(cfg)
         progress = progress or Progress(cfg.epochs, quiet=True)
         if len(corpus.tokens) and int(corpus.tokens.max()) >= len(self.vocab):
             raise ValueError("corpus ids do not belong to this vocabulary")
@@ -322,47 +345,28 @@ class Word2Vec:
             raise TrainingError("the corpus has no words in the vocabulary to train on")
         fingerprint = corpus_fingerprint(corpus)
         if state is None:
-            state = TrainingState(fingerprint=fingerprint, checkpoint_every=checkpoint_every)
+            state = TrainingState(fingerprint=fingerprint, checkpoint_every=checkpoint_every, device=device)
             run_start = len(self.history)
         else:
             if state.fingerprint != fingerprint:
                 raise TrainingError("the corpus differs from the one the checkpoint was made on "
                                     "(other files, other order or other settings)")
+            if state.device != device:
+                raise TrainingError(f"the checkpoint was made training on {state.device}, this run would train "
+                                    f"on {device}: resume it where it was made")
             checkpoint_every = state.checkpoint_every
             run_start = len(self.history) - (state.epoch - 1)
-        counts = self.vocab.counts
-        keep = keep_probabilities(counts, cfg.sample)
-        alias_prob = alias_index = codes = points = code_lengths = None
-        if self.syn1neg is not None:
-            alias_prob, alias_index = build_alias_table(noise_distribution(counts, cfg.ns_exponent))
-        if self.syn1 is not None:
-            codes, points, code_lengths = build_huffman(counts)
-        sig, neg_log_sig = sigmoid_tables()
-        n_parts = cfg.threads
-        numba.set_num_threads(min(n_parts, numba.config.NUMBA_NUM_THREADS))
-        calls = plan_calls(corpus.offsets, n_parts, words_per_part(cfg, len(self.vocab)))
-        max_sentence = int(np.diff(corpus.offsets).max())
-        rng = np.zeros(n_parts, dtype=np.uint64)
-        loss = np.zeros(n_parts, dtype=np.float64)
-        examples = np.zeros(n_parts, dtype=np.float64)
+        runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus)
+        calls = runner.calls
         raw_per_word = corpus.raw_word_count / n_words
-
-        def run(part_bounds, lr0, lr1):
-            train_parts(self.syn0, self.syn1neg, self.syn1, self.syn1soft, corpus.tokens, corpus.offsets,
-                        part_bounds, keep, alias_prob, alias_index, codes, points, code_lengths, sig,
-                        neg_log_sig, cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative,
-                        lr0, lr1, max_sentence, rng, loss, examples)
 
         def save_checkpoint():
             from .modelfile import save_model
 
+            runner.sync()
             save_model(self, checkpoint, training_state=asdict(state))
 
-        # compile (or load from the on-disk cache) outside the timed loop: zero parts
-        start = time.perf_counter()
-        stream_seed(cfg.seed, 0)
-        run(np.zeros(1, dtype=np.int64), 0.0, 0.0)
-        self.compile_seconds = time.perf_counter() - start
+        self.compile_seconds = runner.compile()
 
         total = cfg.epochs * n_words
         since_checkpoint = 0
@@ -370,17 +374,15 @@ class Word2Vec:
             while state.epoch <= cfg.epochs:
                 t0 = time.perf_counter() - state.seconds
                 while state.call < len(calls):
-                    part_bounds, words = calls[state.call]
+                    words = calls[state.call][1]
                     done = (state.epoch - 1) * n_words + state.words
                     lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
                     lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + words) / total
-                    for t in range(n_parts):
-                        rng[t] = stream_seed(cfg.seed, state.stream + t)
-                    run(part_bounds, lr0, lr1)
-                    state.stream += n_parts
+                    loss, examples, streams = runner.run(calls[state.call][0], lr0, lr1, state.stream)
+                    state.stream += streams
                     state.call += 1
-                    state.loss += float(loss.sum())
-                    state.examples += float(examples.sum())
+                    state.loss += loss
+                    state.examples += examples
                     state.words += words
                     state.seconds = time.perf_counter() - t0
                     since_checkpoint += words
@@ -396,6 +398,7 @@ class Word2Vec:
                     if checkpoint and checkpoint_every and since_checkpoint >= checkpoint_every:
                         save_checkpoint()
                         since_checkpoint = 0
+                runner.sync()
                 if not np.isfinite(self.syn0).all():
                     raise TrainingError(self._divergence_message(state.epoch))
                 seconds = state.seconds
@@ -407,7 +410,7 @@ class Word2Vec:
                 self.history.append(stats)
                 progress.epoch_done(state.epoch, stats.loss, stats.words_per_second, seconds, stats.lr)
                 state = TrainingState(epoch=state.epoch + 1, stream=state.stream, fingerprint=fingerprint,
-                                      checkpoint_every=checkpoint_every)
+                                      checkpoint_every=checkpoint_every, device=device)
                 if checkpoint and (not checkpoint_every or state.epoch > cfg.epochs):
                     save_checkpoint()
                     since_checkpoint = 0
@@ -420,6 +423,100 @@ class Word2Vec:
     def training_summary(self) -> dict:
         return {"config": self.config.to_dict(), "vocab_size": len(self.vocab),
                 "compile_seconds": self.compile_seconds, "epochs": [asdict(s) for s in self.history]}
+
+
+class _Tables:
+    """The precomputed tables the kernels take: subsampling keep
+    probabilities, the noise alias table (negative sampling), the Huffman
+    codes (hierarchical softmax) and the sigmoid tables; None where off."""
+
+    def __init__(self, model: Word2Vec):
+        cfg, counts = model.config, model.vocab.counts
+        self.keep = keep_probabilities(counts, cfg.sample)
+        self.alias_prob = self.alias_index = self.codes = self.points = self.code_lengths = None
+        if model.syn1neg is not None:
+            self.alias_prob, self.alias_index = build_alias_table(noise_distribution(counts, cfg.ns_exponent))
+        if model.syn1 is not None:
+            self.codes, self.points, self.code_lengths = build_huffman(counts)
+        self.sig, self.neg_log_sig = sigmoid_tables()
+
+
+class _CpuRunner:
+    """Kernel calls of sentence parts, one part per thread (kernels_cpu)."""
+
+    def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
+        cfg = model.config
+        self.model, self.corpus, self.tables = model, corpus, _Tables(model)
+        self.n_parts = cfg.threads
+        numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
+        self.calls = plan_calls(corpus.offsets, self.n_parts, words_per_part(cfg, len(model.vocab)))
+        self.max_sentence = int(np.diff(corpus.offsets).max())
+        self.rng = np.zeros(self.n_parts, dtype=np.uint64)
+        self.loss = np.zeros(self.n_parts, dtype=np.float64)
+        self.examples = np.zeros(self.n_parts, dtype=np.float64)
+
+    def _kernel(self, part_bounds, lr0, lr1):
+        m, c, t, cfg = self.model, self.corpus, self.tables, self.model.config
+        train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, c.tokens, c.offsets, part_bounds, t.keep,
+                    t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
+                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, lr0, lr1,
+                    self.max_sentence, self.rng, self.loss, self.examples)
+
+    def compile(self) -> float:
+        """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""
+        start = time.perf_counter()
+        stream_seed(self.model.config.seed, 0)
+        self._kernel(np.zeros(1, dtype=np.int64), 0.0, 0.0)
+        return time.perf_counter() - start
+
+    def run(self, part_bounds, lr0, lr1, stream):
+        """One call; returns (loss, examples, random streams used)."""
+        for t in range(self.n_parts):
+            self.rng[t] = stream_seed(self.model.config.seed, stream + t)
+        self._kernel(part_bounds, lr0, lr1)
+        return float(self.loss.sum()), float(self.examples.sum()), self.n_parts
+
+    def sync(self):
+        """The weights are the host's already."""
+
+
+class _CudaRunner:
+    """Kernel launches of sentence pieces, one warp each (kernels_cuda); the
+    weights live on the GPU between ``sync`` calls."""
+
+    def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
+        from .kernels_cuda import DeviceTrainer, block_lanes, plan_unit_calls, plan_units
+
+        self.model, self.corpus = model, corpus
+        self.unit_start, self.unit_end = plan_units(corpus.offsets)
+        self.calls = [((u0, u1), words) for u0, u1, words in plan_unit_calls(self.unit_start, self.unit_end)]
+        t = _Tables(model)
+        self.trainer = DeviceTrainer(
+            model.syn0, model.syn1neg, model.syn1, t.keep, t.alias_prob, t.alias_index, t.codes, t.points,
+            t.code_lengths, t.sig, t.neg_log_sig, max(w for _, w in self.calls),
+            max(u1 - u0 for (u0, u1), _ in self.calls), block_lanes(model.config.dim))
+
+    def _launch(self, u0, u1, lr0, lr1, stream):
+        cfg = self.model.config
+        return self.trainer.launch(self.corpus.tokens, self.unit_start[u0:u1], self.unit_end[u0:u1], lr0, lr1,
+                                   cfg.seed, stream, cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window,
+                                   cfg.negative)
+
+    def compile(self) -> float:
+        """Compile with a launch on the first piece at learning rate 0 (no update)."""
+        start = time.perf_counter()
+        self._launch(0, 1, 0.0, 0.0, 0)
+        return time.perf_counter() - start
+
+    def run(self, units, lr0, lr1, stream):
+        """One launch; returns (loss, examples, random streams used)."""
+        u0, u1 = units
+        loss, examples = self._launch(u0, u1, lr0, lr1, stream)
+        return loss, examples, u1 - u0
+
+    def sync(self):
+        """Copy the weights back to the host arrays."""
+        self.trainer.download()
 
 
 def plan_calls(offsets: np.ndarray, n_parts: int, words_per_part: int):

@@ -152,13 +152,3 @@ def test_invalid_utf8_nul_and_crlf_are_kept_and_reported(tmp_path):
     assert result.output == "warning: 30 tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD\n"
     words = {line.split(" ")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]}
     assert words == {"caf\ufffd", "ok", "a\x00b", "x"}
-
-
-def test_cuda_device_stops_before_reading(tmp_path):
-    missing_is_not_read = tmp_path / "big.txt"
-    missing_is_not_read.write_text("a b c\n")
-    result = run("train", missing_is_not_read, "-o", tmp_path / "v.bin", "--device", "cuda")
-    assert_one_line_error(result, 2, "no GPU trainer")
-    assert "words read" not in result.output
-    assert run("train", missing_is_not_read, "-o", tmp_path / "v.bin", "--device", "auto", "--min-count", 1,
-               "-q").exit_code == 0
