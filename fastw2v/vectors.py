@@ -653,6 +653,9 @@ def _layout(buf, name, path, binary, no_header):
     end = buf.line_end()  # may replace buf.data
     first = buf.data[buf.lo:end].tobytes()
     header = _parse_header(first)
+    parts = first.split()
+    if header is None and not no_header and len(parts) == 2 and all(p.lstrip(b"+-").isdigit() for p in parts):
+        raise VectorFileError(f"{name}: line 1: header {first.strip()[:60]!r} declares a negative size")
     if no_header or (no_header is None and header is None):
         return (*_headerless_shape(name, path), False, 1)
     if header is None:

@@ -362,6 +362,7 @@ def test_header_disagreeing_with_the_body(tmp_path, buffer_size):
     (b"x 1 2\ny 1 2 3\n", r"line 2: expected a word and 2 numbers, found 3"),
     (b"2 x\nx 1 2\n", r"line 1: expected a header"),
     (b"2 0\n", r"line 1: header declares dimension 0"),
+    (b"-2 3\nx 1 2 3\ny 1 2 3\n", r"line 1: header b'-2 3' declares a negative size"),
     (b"", r"line 1: no header and no vectors"),
     (b"word\n", r"line 1: expected a word followed by numbers"),
 ])
