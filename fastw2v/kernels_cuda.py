@@ -31,6 +31,7 @@ from numba.cuda import config as cuda_config
 
 from .config import GPU_MAX_DIM
 from .kernels_cpu import SIGMOID_BOUND, SIGMOID_TABLE_SIZE
+from .sampling import GOLDEN, MIX1, MIX2, U53, XS_MULT
 
 WARP = 32
 UNIT_WORDS = 1024          # most words per work unit (shared-memory buffer of kept ids)
@@ -38,10 +39,6 @@ MAX_DIM = GPU_MAX_DIM
 LANE_DIMS = MAX_DIM // WARP  # dimensions of h and grad each lane holds, at most
 CALL_WORDS = 1 << 22       # words per kernel launch: progress, checkpoints and Ctrl-C between launches
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_XS_MULT = np.uint64(0x2545F4914F6CDD1D)
 _SH12 = np.uint64(12)
 _SH25 = np.uint64(25)
 _SH27 = np.uint64(27)
@@ -50,25 +47,24 @@ _SH31 = np.uint64(31)
 _SH11 = np.uint64(11)
 _SH32 = np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
-_U53 = 1.0 / 9007199254740992.0
 _U32 = 1.0 / 4294967296.0
 _TABLE_SCALE = SIGMOID_TABLE_SIZE / (2 * SIGMOID_BOUND)
 
 
 @cuda.jit(device=True, inline=True)
 def _splitmix64(x):
-    z = x + _GOLDEN
-    z = (z ^ (z >> _SH30)) * _MIX1
-    z = (z ^ (z >> _SH27)) * _MIX2
+    z = x + GOLDEN
+    z = (z ^ (z >> _SH30)) * MIX1
+    z = (z ^ (z >> _SH27)) * MIX2
     return z ^ (z >> _SH31)
 
 
 @cuda.jit(device=True, inline=True)
 def _stream_seed(seed, stream):
     """sampling.stream_seed on the device."""
-    s = _splitmix64(_splitmix64(seed) ^ _splitmix64(stream + _GOLDEN))
+    s = _splitmix64(_splitmix64(seed) ^ _splitmix64(stream + GOLDEN))
     if s == uint64(0):
-        s = _GOLDEN
+        s = GOLDEN
     return s
 
 
@@ -79,12 +75,12 @@ def _next_u64(state):
     x ^= x << _SH25
     x ^= x >> _SH27
     state[0] = x
-    return x * _XS_MULT
+    return x * XS_MULT
 
 
 @cuda.jit(device=True, inline=True)
 def _next_float(state):
-    return float64(_next_u64(state) >> _SH11) * _U53
+    return float64(_next_u64(state) >> _SH11) * U53
 
 
 @cuda.jit(device=True, inline=True)

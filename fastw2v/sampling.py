@@ -12,28 +12,29 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-_XS_MULT = np.uint64(0x2545F4914F6CDD1D)
-_U53 = 1.0 / 9007199254740992.0  # 2**-53
+# splitmix64 and xorshift64* constants (kernels_cuda uses them too)
+GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+XS_MULT = np.uint64(0x2545F4914F6CDD1D)
+U53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
 @njit(cache=True)
 def splitmix64(x):
     """One splitmix64 output for input x (used to derive seeds)."""
-    z = np.uint64(x) + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z = np.uint64(x) + GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * MIX1
+    z = (z ^ (z >> np.uint64(27))) * MIX2
     return z ^ (z >> np.uint64(31))
 
 
 @njit(cache=True)
 def stream_seed(seed, stream):
     """A non-zero generator state for the given seed and stream id."""
-    s = splitmix64(splitmix64(np.uint64(seed)) ^ splitmix64(np.uint64(stream) + _GOLDEN))
+    s = splitmix64(splitmix64(np.uint64(seed)) ^ splitmix64(np.uint64(stream) + GOLDEN))
     if s == np.uint64(0):
-        s = _GOLDEN
+        s = GOLDEN
     return s
 
 
@@ -45,13 +46,13 @@ def next_u64(state, t):
     x ^= x << np.uint64(25)
     x ^= x >> np.uint64(27)
     state[t] = x
-    return x * _XS_MULT
+    return x * XS_MULT
 
 
 @njit(cache=True, inline="always")
 def next_float(state, t):
     """Uniform float64 in [0, 1)."""
-    return np.float64(next_u64(state, t) >> np.uint64(11)) * _U53
+    return np.float64(next_u64(state, t) >> np.uint64(11)) * U53
 
 
 @njit(cache=True, inline="always")
