@@ -20,11 +20,14 @@ Learning rate: each part decays linearly from lr_start to lr_end along its own
 progress, so threads that run side by side see the same rate.
 
 Pairs of steps: the noise words of an example are drawn first, and target
-and noise rows (or consecutive tree nodes) are stepped two at a time when
-the rows differ.  A step's score does not depend on the previous step's
-update of another row, so this equals the one-at-a-time order, but h and
-grad are read once per pair (skip-gram NS 1 thread: about 715 -> 550 ns per
-example, HS 615 -> 550).
+and noise rows are stepped two at a time when the rows differ.  A step's
+score does not depend on the previous step's update of another row, so this
+equals the one-at-a-time order, but h and grad are read once per pair
+(skip-gram NS 1 thread: about 715 -> 550 ns per example).  Tree nodes are
+stepped one at a time: pairing them was 10% faster with one thread but
+15-20% slower with two (skip-gram HS on en-mix, 2 threads: 389k/413k
+against 449k/491k words/s), as every example writes the nodes next to the
+root and the threads contend for those rows.
 
 Compilation policy (measured on skip-gram NS, 2 threads: 0.40M -> 0.69M
 words/s): the per-example helpers are inlined into the parallel kernel
@@ -199,7 +202,7 @@ def train_example(h, hr, grad, target, lr, syn1neg, negative, alias_prob, alias_
     the hot loop would touch the parent's reference count from every thread.
     Negative sampling draws its noise words first (into `rows`, scratch of
     negative + 1 ids) and steps through target and noise two rows at a time
-    where they differ; tree nodes on a path always differ.
+    where they differ.
     """
     loss = 0.0
     if syn1neg is not None:
@@ -220,15 +223,8 @@ def train_example(h, hr, grad, target, lr, syn1neg, negative, alias_prob, alias_
             else:
                 loss += logistic_step(h, hr, grad, syn1neg, rows[k], label, lr, sig, neg_log_sig, True)
                 k += 1
-    if syn1 is not None:
-        length = code_lengths[target]
-        d = 0
-        while d + 1 < length:
-            loss += logistic_two(h, hr, grad, syn1, points[target, d], 1 - codes[target, d],
-                                 points[target, d + 1], 1 - codes[target, d + 1], lr, sig, neg_log_sig,
-                                 False)
-            d += 2
-        if d < length:
+    if syn1 is not None:  # one node at a time, see "Pairs of steps" above
+        for d in range(code_lengths[target]):
             loss += logistic_step(h, hr, grad, syn1, points[target, d], 1 - codes[target, d], lr,
                                   sig, neg_log_sig, False)
     if syn1soft is not None:
