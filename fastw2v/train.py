@@ -11,6 +11,7 @@ checkpoint (epoch, next call, next stream) resumes the run exactly.
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import signal
@@ -137,8 +138,10 @@ def warn_invalid_utf8(count: int) -> None:
         warnings.warn(invalid_utf8_message(count), UnicodeWarning, stacklevel=3)
 
 
+@functools.cache
 def gpu_problem() -> str | None:
-    """Why the CUDA trainer cannot run here, or None when it can."""
+    """Why the CUDA trainer cannot run here, or None when it can (probed once
+    per process: the CLI and the driver both check the device)."""
     try:
         from numba import cuda
     except ImportError:
