@@ -80,3 +80,17 @@ def test_markdown_and_charts(report):
     png = out.with_name(out.name + "-speed.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert not out.with_name(out.name + "-scaling.png").exists()  # one thread count: no scaling chart
+
+
+def test_a_missing_bench_extra_is_a_usage_error(monkeypatch, capsys):
+    """Checked before the first run, not when the report is written an hour later."""
+    import importlib.util
+
+    from bench import compare
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "matplotlib" else find_spec(name, *a))
+    with pytest.raises(SystemExit) as stop:
+        compare.parse_args(["--corpus", "ptb"])
+    assert stop.value.code == 2
+    assert "missing matplotlib: install the bench extra" in capsys.readouterr().err
