@@ -33,6 +33,8 @@ from .sampling import build_alias_table, keep_probabilities, noise_distribution,
 from .vocab import Vocabulary
 
 WORDS_PER_PART = 1 << 18   # per thread and call for skip-gram NS, window 5 (about 0.5 s)
+HOT_NODES = 63             # tree nodes next to the root that each thread trains in a private copy
+SYNC_EVERY = 256           # examples between merges of those copies into the shared weights
 STRUCTURAL = ("sg", "dim", "hs", "softmax", "cbow_mean")
 
 
@@ -454,6 +456,8 @@ class _CpuRunner:
         numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
         self.calls = plan_calls(corpus.offsets, self.n_parts, words_per_part(cfg, len(model.vocab)))
         self.max_sentence = int(np.diff(corpus.offsets).max())
+        # one thread contends with no one: it writes the shared rows directly
+        self.hot_nodes = HOT_NODES if self.n_parts > 1 else 0
         self.rng = np.zeros(self.n_parts, dtype=np.uint64)
         self.loss = np.zeros(self.n_parts, dtype=np.float64)
         self.examples = np.zeros(self.n_parts, dtype=np.float64)
@@ -463,7 +467,7 @@ class _CpuRunner:
         train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, c.tokens, c.offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
                     cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, lr0, lr1,
-                    self.max_sentence, self.rng, self.loss, self.examples)
+                    self.max_sentence, self.hot_nodes, SYNC_EVERY, self.rng, self.loss, self.examples)
 
     def compile(self) -> float:
         """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""

@@ -1,9 +1,10 @@
 """Each kernel mode against a plain numpy reference on a tiny corpus, with the same RNG draws."""
+import numba
 import numpy as np
 import pytest
 
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels_cpu import sigmoid_tables, train_parts
+from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_parts
 from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
 
 V, DIM = 12, 8
@@ -92,8 +93,12 @@ MODES = [(sg, layer, mean) for sg in (True, False) for layer in ("ns", "hs", "ns
          for mean in ((True,) if sg else (True, False))]
 
 
+@pytest.mark.parametrize("hot", [0, 3], ids=["shared-nodes", "private-top-nodes"])
 @pytest.mark.parametrize("sg,layer,cbow_mean", MODES)
-def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
+def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, hot):
+    """With hot > 0 the 3 tree nodes next to the root are trained in the
+    thread's private copy, merged every 2 examples: one thread alone must
+    still follow the reference."""
     rs = np.random.RandomState(7)
     syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
     # output rows large enough that some dot products pass +-6 (the saturated branches)
@@ -116,7 +121,7 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
     train_parts(*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
                 alias[0] if negative else None, alias[1] if negative else None,
                 *(huffman if syn1 is not None else (None, None, None)), sig, nls,
-                sg, cbow_mean, window, True, negative, lr0, lr1, 16, rng, loss, examples)
+                sg, cbow_mean, window, True, negative, lr0, lr1, 16, hot, 2, rng, loss, examples)
 
     ref_rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
     ref = Reference(*[w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)],
@@ -134,6 +139,56 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean):
     assert rng[0] == ref_rng[0]  # the same number of draws was consumed
     if layer != "softmax":
         assert ref.saturated > 0  # the |f| >= 6 branch was exercised
+
+
+def test_merge_hot_keeps_the_changes_of_every_thread():
+    rs = np.random.RandomState(0)
+    out = rs.rand(6, DIM).astype(np.float32)
+    start = out.copy()
+    snap = out[4:].copy()                              # this thread's copy of rows 4 and 5
+    local = snap + np.float32(0.25)                    # its own updates
+    out[4:] += np.float32(-0.5)                        # another thread merged first
+    merge_hot(out, 4, local, snap)
+    np.testing.assert_allclose(out[4:], start[4:] - 0.25, rtol=1e-6)
+    np.testing.assert_array_equal(out[:4], start[:4])  # rows outside the copy untouched
+    np.testing.assert_array_equal(local, out[4:])      # the copy takes the other thread's changes
+    np.testing.assert_array_equal(snap, out[4:])
+
+
+def run_two_parts(hot, sync_every):
+    """Skip-gram NS + HS over two parts (one sentence each), one after the other."""
+    rs = np.random.RandomState(3)
+    syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
+    syn1neg = ((rs.rand(V, DIM) - 0.5) * 4).astype(np.float32)
+    syn1 = ((rs.rand(V - 1, DIM) - 0.5) * 4).astype(np.float32)
+    alias, huffman = build_alias_table(COUNTS ** 0.75), build_huffman(COUNTS)
+    tokens = np.array(sum(SENTENCES, []), dtype=np.int32)
+    offsets = np.array([0, len(SENTENCES[0]), len(tokens)], dtype=np.int64)
+    rng = np.array([stream_seed(5, 0), stream_seed(5, 1)], dtype=np.uint64)
+    loss, examples = np.zeros(2), np.zeros(2)
+    sig, nls = sigmoid_tables()
+    start = [w.copy() for w in (syn0, syn1neg, syn1)]
+    train_parts(syn0, syn1neg, syn1, None, tokens, offsets, np.array([0, 1, 2], dtype=np.int64), np.ones(V),
+                *alias, *huffman, sig, nls, True, True, 3, True, 4, 0.05, 0.05, 16, hot, sync_every,
+                rng, loss, examples)
+    for before, after in zip(start, (syn0, syn1neg, syn1)):
+        assert not np.allclose(before, after)  # training moved every matrix
+    return syn0, syn1neg, syn1
+
+
+def test_private_hot_rows_reach_the_next_part():
+    """The second part starts from the nodes the first part merged: with one
+    thread, private copies of the top nodes (or of all) give the shared-node result."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        shared = run_two_parts(0, 1)
+        for hot, sync_every in ((V, 1), (V, 1000), (2, 3), (4, 7)):
+            private = run_two_parts(hot, sync_every)
+            for got, want in zip(private, shared):
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def test_sigmoid_table_close_to_exact_sigmoid():

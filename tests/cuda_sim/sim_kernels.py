@@ -66,7 +66,7 @@ def run_cpu(w, tokens, offsets, sg, cbow_mean, window, negative, lr, sample):
     train_parts(syn0, syn1neg, syn1, None, tokens, offsets, np.arange(n + 1, dtype=np.int64), keep,
                 alias_prob if ns else None, alias_index if ns else None, codes if hs else None,
                 points if hs else None, lengths if hs else None, sig, neg_log_sig, sg, cbow_mean, window, True,
-                negative, lr, lr, int(np.diff(offsets).max()), rng, loss, examples)
+                negative, lr, lr, int(np.diff(offsets).max()), 0, 1, rng, loss, examples)
     return loss.sum(), examples.sum()
 
 
