@@ -70,7 +70,7 @@ def kernel_check(lanes: int, dim: int, n_tokens: int) -> list[dict]:
             train_parts(*cpu, None, tokens, pieces, np.arange(n + 1, dtype=np.int64), keep,
                         alias_prob if negative else None, alias_index if negative else None,
                         codes if hs else None, points if hs else None, lengths if hs else None, sig, neg_log_sig,
-                        sg, True, 5, True, negative, 0.025, 0.025, 100, state, loss, examples)
+                        sg, True, 5, True, negative, 0.025, 0.025, 100, 0, 1, state, loss, examples)
             gpu = [None if a is None else a.copy() for a in (syn0, syn1neg, syn1)]
             trainer = kernels_cuda.DeviceTrainer(*gpu, keep, alias_prob, alias_index, codes, points, lengths, sig,
                                                  neg_log_sig, n_tokens, n, lanes)
