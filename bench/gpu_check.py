@@ -146,7 +146,7 @@ def main() -> None:
                        time.perf_counter() - start, "compile_seconds": model.compile_seconds,
                        "words_per_second": [h.words_per_second for h in model.history],
                        "loss": [h.loss for h in model.history],
-                       **(quality(model, args.eval_dir) if path.name != synthetic.name else {})}
+                       **(quality(model, args.eval_dir) if path != synthetic else {})}
                 report["training"].append(row)
                 print(json.dumps(row), flush=True)
     out = HERE / "results" / f"gpu-check-{card.replace(' ', '-')}"

@@ -26,6 +26,7 @@ import io
 import lzma
 import math
 import os
+import re
 import sys
 import warnings
 import zlib
@@ -456,9 +457,10 @@ class _Words:
 
 
 def _parse_header(line: bytes):
-    """(count, dimension) from a 'V D' header line, or None if it is not one."""
+    """(count, dimension) from a 'V D' header line of two integers, or None if
+    it is not one; the caller rejects negative sizes."""
     parts = line.split()
-    if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+    if len(parts) == 2 and all(re.fullmatch(rb"[+-]?[0-9]+", p) for p in parts):
         return int(parts[0]), int(parts[1])
     return None
 
@@ -653,14 +655,13 @@ def _layout(buf, name, path, binary, no_header):
     end = buf.line_end()  # may replace buf.data
     first = buf.data[buf.lo:end].tobytes()
     header = _parse_header(first)
-    parts = first.split()
-    if header is None and not no_header and len(parts) == 2 and all(p.lstrip(b"+-").isdigit() for p in parts):
-        raise VectorFileError(f"{name}: line 1: header {first.strip()[:60]!r} declares a negative size")
     if no_header or (no_header is None and header is None):
         return (*_headerless_shape(name, path), False, 1)
     if header is None:
         raise VectorFileError(f"{name}: line 1: expected a header 'VECTORS DIMENSIONS', found {first[:60]!r}")
     declared, dim = header
+    if declared < 0 or dim < 0:
+        raise VectorFileError(f"{name}: line 1: header {first.strip()[:60]!r} declares a negative size")
     if dim < 1:
         raise VectorFileError(f"{name}: line 1: header declares dimension {dim}")
     buf.lo = min(end + 1, buf.hi)
