@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CORPORA = SHARED / "corpora"
-EVAL_DIR = SHARED / "eval"
+
 TOOLS = ("fastw2v", "gensim-file", "gensim-iter")
 MODES = ("sg-ns", "cbow-ns", "sg-hs", "cbow-hs")
 ALPHA = {"sg": 0.025, "cbow": 0.05}
@@ -80,6 +80,8 @@ def parse_args(argv):
     ap.add_argument("--repeats", type=int, default=3, help="runs per tool, configuration and seed (default 3)")
     ap.add_argument("--quality", action="store_true",
                     help="evaluate every run: Google analogies (30k words), SimLex-999, WordSim-353")
+    ap.add_argument("--eval-dir", type=Path, default=SHARED / "eval",
+                    help="folder with questions-words.txt, simlex999.txt and wordsim353.tsv (default ../shared/eval)")
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--window", type=int, default=5)
     ap.add_argument("--negative", type=int, default=5, help="negatives of the -ns modes (the -hs modes use 0)")
@@ -98,6 +100,11 @@ def parse_args(argv):
     missing = [m for m in ("gensim", "matplotlib", "scipy") if importlib.util.find_spec(m) is None]
     if missing:  # found now, not after an hour of runs when the report is written
         ap.error(f"missing {', '.join(missing)}: install the bench extra (python3 -m pip install '.[bench]')")
+    if args.quality:
+        absent = [n for n in ("questions-words.txt", "simlex999.txt", "wordsim353.tsv")
+                  if not (args.eval_dir / n).is_file()]
+        if absent:
+            ap.error(f"--quality: {args.eval_dir} lacks {', '.join(absent)} (see --eval-dir)")
     return args
 
 
@@ -247,7 +254,7 @@ def main(argv=None) -> None:
     runs = []
     try:
         for i, run in enumerate(planned, 1):
-            spec = dict(run, corpus=str(corpus), params=mode_params(run["mode"], args), eval_dir=str(EVAL_DIR))
+            spec = dict(run, corpus=str(corpus), params=mode_params(run["mode"], args), eval_dir=str(args.eval_dir))
             result = run_child(spec, caches[run["mode"]])
             runs.append(dict(run, **result))
             print(f"[{i}/{len(planned)}] {run['tool']:<11} {run['mode']} epochs {run['epochs']} "

@@ -1,22 +1,22 @@
-"""Shared fixtures: paths to the project's shared corpora and evaluation sets."""
-import tarfile
+"""Shared fixtures: test data from inside the repository or from the test dependencies.
+
+Tests never read outside the repository (a user's fresh clone has nothing
+beside it).  The evaluation sets (Google analogies, SimLex-999, WordSim-353)
+come from gensim's test data, which ships inside the gensim wheel, a test
+dependency; corpora come from the embedded War and Peace or are generated.
+"""
+import lzma
+from importlib import resources
 from pathlib import Path
 
 import pytest
+from gensim.test.utils import datapath
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-EVAL = SHARED / "eval"
+EVAL = Path(datapath("questions-words.txt")).parent
+WAR_AND_PEACE = resources.files("fastw2v") / "data" / "warandpeace.txt.xz"
 
 
-@pytest.fixture(scope="session")
-def ptb_train(tmp_path_factory) -> Path:
-    """ptb.train.txt unpacked from ../shared/corpora/ptb/ptb.tar.xz."""
-    archive = SHARED / "corpora" / "ptb" / "ptb.tar.xz"
-    if not archive.exists():
-        pytest.fail(f"missing {archive}: the tests need the shared corpora next to the repository")
-    out = tmp_path_factory.mktemp("ptb")
-    with tarfile.open(archive) as tar:
-        member = next(m for m in tar.getmembers() if m.name.endswith("ptb.train.txt"))
-        member.name = "ptb.train.txt"
-        tar.extract(member, out, filter="data")
-    return out / "ptb.train.txt"
+def war_and_peace_lines(n_lines=None):
+    """The first n_lines paragraphs (all when None) of the embedded War and Peace."""
+    with resources.as_file(WAR_AND_PEACE) as p, lzma.open(p, "rt", encoding="utf-8") as f:
+        return f.readlines() if n_lines is None else [next(f) for _ in range(n_lines)]

@@ -1,5 +1,6 @@
 """Smoke test of the training benchmark harness (python -m bench.compare) on a
-20k-token slice of PTB: one mode, one run per tool, dim 20, quality on."""
+20k-token slice of the embedded War and Peace: one mode, one run per tool,
+dim 20, quality on (gensim's copies of the evaluation sets)."""
 import json
 import subprocess
 import sys
@@ -7,26 +8,27 @@ from pathlib import Path
 
 import pytest
 
+from conftest import EVAL, war_and_peace_lines
+
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def report(ptb_train, tmp_path_factory):
+def report(tmp_path_factory):
     """Run the harness once; returns (JSON content, Markdown text, output stem)."""
     tmp = tmp_path_factory.mktemp("bench")
-    corpus = tmp / "ptb-20k.txt"
+    corpus = tmp / "wp-20k.txt"
     lines, tokens = [], 0
-    with open(ptb_train) as f:
-        for line in f:
-            lines.append(line)
-            tokens += len(line.split())
-            if tokens >= 20_000:
-                break
+    for line in war_and_peace_lines(2000):
+        lines.append(line)
+        tokens += len(line.split())
+        if tokens >= 20_000:
+            break
     corpus.write_text("".join(lines))
     out = tmp / "results" / "smoke"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.compare", "--corpus", str(corpus), "--modes", "cbow-ns", "--threads", "1",
-         "--repeats", "1", "--epochs", "1", "--dim", "20", "--quality", "--out", str(out), "--tmp", str(tmp / "cache")],
+         "--repeats", "1", "--epochs", "1", "--dim", "20", "--quality", "--eval-dir", str(EVAL), "--out", str(out), "--tmp", str(tmp / "cache")],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".md").read_text(), out

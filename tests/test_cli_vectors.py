@@ -12,7 +12,8 @@ from fastw2v.cli_vectors import analogy, evaluate, similar
 from fastw2v.evaluate import evaluate_word_analogies, evaluate_word_pairs
 from fastw2v.vectors import KeyedVectors
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"  # as in conftest.py
+from conftest import EVAL
+
 WORDS = ["king", "queen", "man", "woman", "paris", "france", "berlin", "germany", "東京", "japan", "love", "sex"]
 
 

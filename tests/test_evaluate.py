@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from fastw2v.evaluate import evaluate_word_analogies, evaluate_word_pairs, pearson, rank_average, spearman
 from fastw2v.vectors import KeyedVectors
 
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"  # as in conftest.py
+from conftest import EVAL
+
 QUESTIONS = EVAL / "questions-words.txt"
 PAIR_FILES = [EVAL / "simlex999.txt", EVAL / "wordsim353.tsv"]
 

@@ -1,5 +1,4 @@
 """End-to-end training: determinism, agreement of the output layers, divergence, quality smoke test."""
-import lzma
 from importlib import resources
 
 import numpy as np
@@ -9,17 +8,14 @@ from scipy import stats
 import fastw2v
 from fastw2v import ConfigError, TrainingError
 
-from conftest import EVAL
+from conftest import EVAL, WAR_AND_PEACE, war_and_peace_lines
 
 
 @pytest.fixture(scope="module")
 def small_corpus(tmp_path_factory):
     """The first 1,500 paragraphs of the embedded War and Peace (about 75k words)."""
-    with resources.as_file(resources.files("fastw2v") / "data" / "warandpeace.txt.xz") as p:
-        with lzma.open(p, "rt") as f:
-            lines = [next(f) for _ in range(1500)]
     path = tmp_path_factory.mktemp("wp") / "wp.txt"
-    path.write_text("".join(lines))
+    path.write_text("".join(war_and_peace_lines(1500)))
     return path
 
 
@@ -86,30 +82,29 @@ def test_multithreaded_training_learns(small_corpus):
     assert model.history[-1].words == model.vocab.total_count  # every kept token, every epoch
 
 
-CHIP_NEIGHBOURS = {"computer", "computers", "intel", "microprocessor", "semiconductor", "chips", "software",
-                   "hardware", "ibm", "memory", "electronics", "pc", "digital", "micro", "disk", "workstations",
-                   "semiconductors", "mainframe", "supercomputer", "compaq", "apple", "personal-computer",
-                   "desktop", "nec", "workstation", "laptop", "motorola", "machines", "texas", "fujitsu",
-                   "microprocessors", "hitachi", "toshiba", "data"}
+PLACES = {"petersburg", "vilna", "smolensk", "vienna", "bogucharovo", "otradnoe", "austerlitz", "borodino",
+          "mozhaysk", "krasnoe", "brunn", "olmutz", "kiev", "town", "city", "estate"}
 
 
-def test_quality_on_penn_treebank(ptb_train):
-    """The D2L chapter's check: 'chip' lands among computer-industry words; WordSim-353 correlates."""
-    model = fastw2v.train(ptb_train, epochs=5, threads=2, seed=1, quiet=True)
-    neighbours = [w for w, _ in model.most_similar("chip", topn=10)]
-    assert len(CHIP_NEIGHBOURS & set(neighbours)) >= 3, neighbours
+def test_quality_on_war_and_peace():
+    """The D2L chapter's check on the embedded corpus: 'moscow' lands among
+    places, and similarities correlate with SimLex-999."""
+    with resources.as_file(WAR_AND_PEACE) as path:
+        model = fastw2v.train(path, epochs=5, threads=2, seed=1, quiet=True)
+    neighbours = [w for w, _ in model.most_similar("moscow", topn=10)]
+    assert len(PLACES & set(neighbours)) >= 3, neighbours
     gold, cosine = [], []
-    for line in open(EVAL / "wordsim353.tsv", encoding="utf-8"):
+    for line in open(EVAL / "simlex999.txt", encoding="utf-8"):
         if line.startswith("#"):
             continue
         a, b, score = line.split("\t")
         if a in model.vocab and b in model.vocab:
             gold.append(float(score))
             cosine.append(model.similarity(a, b))
-    assert len(gold) > 200
-    # PTB is small: ours and gensim both score 0.16-0.19 (seeds 1-3); random vectors score ~0 +- 0.07
+    assert len(gold) > 400
+    # seeds 1-3 score 0.12-0.13 on 451 pairs; random vectors score ~0 +- 0.05
     result = stats.spearmanr(gold, cosine)
-    assert result.correlation > 0.1 and result.pvalue < 0.05
+    assert result.correlation > 0.07 and result.pvalue < 0.05
 
 
 def test_invalid_utf8_is_a_warning_in_the_api(tmp_path):
