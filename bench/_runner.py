@@ -33,12 +33,13 @@ def run_fastw2v(spec: dict) -> tuple[dict, list, object]:
                     sample=p["sample"], min_count=p["min_count"], epochs=spec["epochs"], alpha=p["alpha"],
                     min_alpha=p["min_alpha"], threads=spec["threads"], seed=spec["seed"])
     t0 = time.perf_counter()
-    vocab, encoded, _ = load_training_corpus(spec["corpus"], config)
+    vocab, encoded, _ = load_training_corpus(spec["corpus"], config, work_dir=spec.get("work_dir"))
     t1 = time.perf_counter()
     model = Word2Vec.initialize(config, vocab)
     t2 = time.perf_counter()
     stats = model.train_encoded(encoded)
     t3 = time.perf_counter()
+    encoded.close()
     return {
         "raw_words": int(encoded.raw_word_count),
         "vocab_size": len(vocab),

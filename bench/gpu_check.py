@@ -73,7 +73,7 @@ def kernel_check(lanes: int, dim: int, n_tokens: int) -> list[dict]:
                         sg, True, 5, True, negative, 0.025, 0.025, 100, 0, 1, state, loss, examples)
             gpu = [None if a is None else a.copy() for a in (syn0, syn1neg, syn1)]
             trainer = kernels_cuda.DeviceTrainer(*gpu, keep, alias_prob, alias_index, codes, points, lengths, sig,
-                                                 neg_log_sig, n_tokens, n, lanes)
+                                                 neg_log_sig, lanes)
             gpu_loss, gpu_examples = trainer.launch(tokens, unit_start, unit_end, 0.025, 0.025, 1, 0, sg, True, 5,
                                                     True, negative)
             trainer.download()

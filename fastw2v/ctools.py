@@ -21,6 +21,7 @@ import os
 import re
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,14 +135,22 @@ def _run(program: str, body, argv, **streams) -> int:
     """Call body(argv, stdout, stderr[, stdin]) and turn known errors into one
     line on stderr with the documented exit status."""
     stderr = streams.get("stderr") or sys.stderr
+    from .corpus import CorpusFileError
+    from .progress import write_safely
     from .train import TrainingError, TrainingInterrupted
     from .vectors import VectorFileError
 
+    def show_warning(message, *args, **kwargs):
+        write_safely(stderr, f"{program}: warning: {message}\n")
+
     try:
-        return body(list(sys.argv[1:] if argv is None else argv), **streams)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = show_warning
+            return body(list(sys.argv[1:] if argv is None else argv), **streams)
     except (UsageError, ConfigError, InputError) as e:
         return _error_exit(program, str(e), 2, stderr)
-    except (DataError, VocabularyError, TrainingError, VectorFileError) as e:
+    except (DataError, VocabularyError, TrainingError, VectorFileError, CorpusFileError) as e:
         return _error_exit(program, str(e), 1, stderr)
     except TrainingInterrupted as e:
         return _error_exit(program, str(e), e.exit_code, stderr)
@@ -342,7 +351,7 @@ def _word2vec(argv, stdout=None, stderr=None) -> int:
         out.write(WORD2VEC_USAGE)
         return 0
     from .corpus import load_corpus
-    from .train import Word2Vec, invalid_utf8_message, load_training_corpus
+    from .train import Word2Vec, load_training_corpus, warn_about_input
 
     options = parse_flags(argv, WORD2VEC_FLAGS)
     train, output = options["-train"], options["-output"]
@@ -361,26 +370,29 @@ def _word2vec(argv, stdout=None, stderr=None) -> int:
             out.flush()
 
     say(f"Starting training using file {train}")
+    work_dir = os.path.dirname(os.path.abspath(output or options["-save-vocab"] or "."))
     if options["-read-vocab"]:
         vocab = read_vocabulary(options["-read-vocab"], options["-min-count"])
-        _, encoded, invalid = load_corpus(train, max_sentence_length=config.max_sentence_length,
-                                          base=vocab, fixed=True)
+        _, encoded, report = load_corpus(train, max_sentence_length=config.max_sentence_length, base=vocab,
+                                         fixed=True, threads=config.threads, work_dir=work_dir)
     else:
-        vocab, encoded, invalid = load_training_corpus(train, config)
-    say(f"Vocab size: {len(vocab)}")
-    say(f"Words in train file: {vocab.total_count}")
-    if invalid:
-        sys.stderr.write(f"warning: {invalid_utf8_message(invalid)}\n")
-    if options["-save-vocab"]:
-        vocab.save(options["-save-vocab"])
-    if not output:
-        return 0
-    model = Word2Vec.initialize(config, vocab)
-    progress = CProgress(config.epochs, config.threads, debug, out)
+        vocab, encoded, report = load_training_corpus(train, config, work_dir=work_dir)
     try:
-        model.train_encoded(encoded, progress)
+        say(f"Vocab size: {len(vocab)}")
+        say(f"Words in train file: {vocab.total_count}")
+        warn_about_input(report)
+        if options["-save-vocab"]:
+            vocab.save(options["-save-vocab"])
+        if not output:
+            return 0
+        model = Word2Vec.initialize(config, vocab)
+        progress = CProgress(config.epochs, config.threads, debug, out)
+        try:
+            model.train_encoded(encoded, progress)
+        finally:
+            progress.finish()
     finally:
-        progress.finish()
+        encoded.close()
     if options["-classes"]:
         write_classes(output, model.vocab.words, kmeans_classes(model.syn0, options["-classes"]))
     else:

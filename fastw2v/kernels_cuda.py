@@ -281,28 +281,16 @@ def plan_units(offsets: np.ndarray, unit_words: int = UNIT_WORDS):
     return start.astype(np.int64), end.astype(np.int64)
 
 
-def plan_unit_calls(unit_start: np.ndarray, unit_end: np.ndarray, call_words: int = CALL_WORDS):
-    """Launches of consecutive units with about call_words words each:
-    [(first unit, end unit, words)]."""
-    if len(unit_start) == 0:
-        return []
-    total = int(unit_end[-1] - unit_start[0])
-    n_calls = max(1, -(-total // call_words))
-    targets = unit_start[0] + np.arange(1, n_calls) * (total / n_calls)
-    bounds = np.unique(np.concatenate([[0], np.searchsorted(unit_start, targets), [len(unit_start)]]))
-    return [(int(a), int(b), int(unit_end[b - 1] - unit_start[a])) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 class DeviceTrainer:
-    """The weights, tables and a corpus window on the GPU.
+    """The weights, tables and a corpus slice on the GPU.
 
-    Tokens and unit bounds are copied per launch (a few MB), so a corpus
-    larger than the GPU's memory trains in slices; the weights stay on the
-    device until ``download``.
+    Tokens and unit bounds are copied per launch (a few MB: one slice of the
+    encoded corpus), so a corpus larger than the GPU's memory trains in
+    slices; the weights stay on the device until ``download``.
     """
 
     def __init__(self, syn0, syn1neg, syn1, keep_prob, alias_prob, alias_index, codes, points,
-                 code_lengths, sig, neg_log_sig, max_call_words: int, max_call_units: int, lanes: int = WARP):
+                 code_lengths, sig, neg_log_sig, lanes: int = WARP):
         if not 1 <= lanes <= WARP or syn0.shape[1] > LANE_DIMS * lanes:
             raise ValueError(f"{lanes} lanes of at most {LANE_DIMS} dimensions cannot hold dim {syn0.shape[1]}")
         self.lanes = lanes
@@ -323,10 +311,18 @@ class DeviceTrainer:
                                            else np.zeros(1, np.int32))
         self.sig = cuda.to_device(sig)
         self.neg_log_sig = cuda.to_device(neg_log_sig)
-        self.tokens = cuda.device_array(max(max_call_words, 1), np.int32)
-        self.unit_start = cuda.device_array(max(max_call_units, 1), np.int64)
-        self.unit_end = cuda.device_array(max(max_call_units, 1), np.int64)
+        self.tokens = cuda.device_array(1, np.int32)
+        self.unit_start = cuda.device_array(1, np.int64)
+        self.unit_end = cuda.device_array(1, np.int64)
         self.totals = cuda.device_array(2, np.float64)
+
+    def _room(self, words: int, units: int) -> None:
+        """Grow the per-launch buffers (by half again) when a launch needs more."""
+        if words > len(self.tokens):
+            self.tokens = cuda.device_array(words + words // 2, np.int32)
+        if units > len(self.unit_start):
+            self.unit_start = cuda.device_array(units + units // 2, np.int64)
+            self.unit_end = cuda.device_array(units + units // 2, np.int64)
 
     def launch(self, tokens, unit_start, unit_end, lr0, lr1, seed, stream_base, sg, cbow_mean, window,
                dynamic_window, negative):
@@ -338,6 +334,7 @@ class DeviceTrainer:
             return 0.0, 0.0
         base = int(unit_start[0])
         words = int(unit_end[-1]) - base
+        self._room(words, n_units)
         self.tokens[:words].copy_to_device(np.ascontiguousarray(tokens[base:base + words]))
         self.unit_start[:n_units].copy_to_device(unit_start - base)
         self.unit_end[:n_units].copy_to_device(unit_end - base)

@@ -15,7 +15,7 @@ from dataclasses import asdict
 import numpy as np
 
 from .config import Config
-from .files import atomic_output
+from .files import output_file
 from .vocab import Vocabulary
 
 MAGIC = "fastw2v-model"
@@ -39,8 +39,9 @@ def _unpack_words(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
     return [data[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
 
 
-def save_model(model, path, training_state: dict | None = None) -> None:
-    """Write `model` (a Word2Vec) atomically; `training_state` marks a checkpoint."""
+def save_model(model, path, training_state: dict | None = None, outputs=None) -> None:
+    """Write `model` (a Word2Vec) atomically (or staged in `outputs`, a
+    files.OutputSet); `training_state` marks a checkpoint."""
     blob, offsets = _pack_words(model.vocab.words)
     meta = {"magic": MAGIC, "version": VERSION, "config": model.config.to_dict(),
             "history": [asdict(s) for s in model.history], "training_state": training_state}
@@ -50,7 +51,7 @@ def save_model(model, path, training_state: dict | None = None) -> None:
         value = getattr(model, name)
         if value is not None:
             arrays[name] = value
-    with atomic_output(path) as f:
+    with output_file(path, outputs) as f:
         np.savez(f, **arrays)
 
 

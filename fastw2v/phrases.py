@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from .corpus import _NEWLINE, _SPACE, _LEAD, BYTE_CLASSES, _blocks, _unicode_space_len, scan_files
-from .files import InputError, atomic_output, expand_inputs
+from .files import InputError, atomic_output, expand_inputs, open_binary
+from .scan import _NEWLINE, _SPACE, _LEAD, BYTE_CLASSES, LINE_END, _blocks, _unicode_space_len, scan_inputs
 
 __all__ = ["Phrases", "learn_phrases", "write_phrased", "phrase_file"]
 
@@ -44,7 +44,7 @@ RENDER_TOKENS = 1 << 20  # tokens rendered per write
 
 @njit(cache=True)
 def _gaps(data, classes, newlines, breaks, n_tok, pending_nl, pending_break):
-    """Tokenise data exactly as corpus._scan does and record, for each token,
+    """Tokenise data exactly as scan._scan does and record, for each token,
     the '\\n' bytes since the previous token (newlines) and whether a line
     end ('\\n' or '\\r') lies between them (breaks).  Returns the updated
     (token count, pending newlines, pending break) carried to the next block."""
@@ -256,18 +256,20 @@ def _newlines_between(paths):
         pending_break = True  # a file's end ends a line
         last_byte = -1
         try:
-            for block in _blocks(path):
-                data = np.frombuffer(block, dtype=np.uint8)
-                newlines = np.empty(len(data) // 2 + 1, dtype=np.int32)
-                breaks = np.empty(len(data) // 2 + 1, dtype=np.bool_)
-                n_tok, pending_nl, pending_break = _gaps(data, BYTE_CLASSES, newlines, breaks, 0,
-                                                         pending_nl, pending_break)
-                newline_parts.append(newlines[:n_tok].copy())
-                break_parts.append(breaks[:n_tok].copy())
-                if len(data):
-                    last_byte = int(data[-1])
+            with open_binary(path) as f:
+                for data in _blocks(f, None):
+                    newlines = np.empty(len(data) // 2 + 1, dtype=np.int32)
+                    breaks = np.empty(len(data) // 2 + 1, dtype=np.bool_)
+                    n_tok, pending_nl, pending_break = _gaps(data, BYTE_CLASSES, newlines, breaks, 0,
+                                                             pending_nl, pending_break)
+                    newline_parts.append(newlines[:n_tok].copy())
+                    break_parts.append(breaks[:n_tok].copy())
+                    if len(data):
+                        last_byte = int(data[-1])
         except (OSError, EOFError, ValueError) as e:
-            raise InputError(f"{path}: {e}") from None
+            if isinstance(e, InputError):
+                raise
+            raise InputError(f"{path.name}: {e}") from None
         if index < len(paths) - 1 and last_byte not in (-1, 0x0A) and pending_nl == 0:
             pending_nl = 1
     newlines = np.concatenate(newline_parts) if newline_parts else np.zeros(0, np.int32)
@@ -286,14 +288,17 @@ def learn_phrases(paths, min_count: int = 5, threshold: float = 100.0) -> Phrase
     if threshold != threshold:
         raise ValueError("threshold must be a number, got nan")
     files = expand_inputs(paths)
-    scan = scan_files(files)
-    tokens = scan.raw_ids
-    scan.raw_ids = None
+    if not all(inp.regular for inp in files):
+        raise InputError("word2phrase reads its input twice: give files, not a stream or standard input")
+    scan = scan_inputs(files)
+    tokens = np.concatenate([entries[ids[ids != LINE_END]] for part, entries in zip(scan.ranges, scan.maps)
+                             for ids in part.id_blocks()] or [np.zeros(0, np.int32)])
+    n_entries = scan.table.n_entries
     newlines, breaks, trailing = _newlines_between(files)
     if len(newlines) != len(tokens):  # both passes tokenise with the same rules
         raise RuntimeError(f"internal error: {len(tokens)} tokens scanned but {len(newlines)} in the layout pass")
-    counts = scan.counts
-    n_entries = max(len(counts), 1)
+    counts = scan.table.counts[:n_entries]
+    n_entries = max(n_entries, 1)
     keys = _pair_keys(tokens, breaks, counts, min_count, n_entries)
     keys.sort()
     pair_keys, pair_counts = _run_lengths(keys)
@@ -301,7 +306,8 @@ def learn_phrases(paths, min_count: int = 5, threshold: float = 100.0) -> Phrase
     scores = pair_scores(pair_counts, counts[pair_keys // n_entries], counts[pair_keys % n_entries], min_count,
                          scan.raw_word_count)
     phrases = Phrases(min_count=min_count, threshold=threshold, train_words=scan.raw_word_count, counts=counts,
-                      pool=scan.pool, starts=scan.starts, lengths=scan.lengths, tokens=tokens, newlines=newlines,
+                      pool=scan.table.pool, starts=scan.table.starts[:len(counts)],
+                      lengths=scan.table.lengths[:len(counts)], tokens=tokens, newlines=newlines,
                       trailing_newlines=int(trailing), joins=np.zeros(len(tokens), np.bool_), pair_keys=pair_keys,
                       pair_counts=pair_counts, pair_scores=scores)
     joinable = pair_keys[phrases._joinable_mask()]

@@ -1,8 +1,33 @@
-"""Training progress on stderr: a live bar on a terminal, one line per epoch otherwise."""
+"""Messages on the terminal: training progress (a live bar on a terminal, one
+line per epoch otherwise), one-line notes and warnings, and a note while
+numba compiles.
+
+Every write goes through ``write_safely``: a closed or broken stream (output
+piped into ``head``, a closed stderr) silences the messages, never the run.
+Numba compiles the kernels on the first run only (later runs load them from
+its cache in well under a second); ``CompileWatch`` listens to numba's
+compile events, says so when a compilation starts and adds up the seconds, so
+that compiling is reported apart from reading and training.
+"""
 from __future__ import annotations
 
 import sys
+import threading
 import time
+
+from numba.core import event as numba_event
+
+
+def write_safely(stream, text: str) -> bool:
+    """Write and flush; False (and nothing raised) when the stream is gone."""
+    if stream is None:
+        return False
+    try:
+        stream.write(text)
+        stream.flush()
+        return True
+    except (OSError, ValueError):  # a broken pipe, a closed file
+        return False
 
 
 def _si(x: float) -> str:
@@ -19,9 +44,16 @@ class Progress:
         self.epochs = epochs
         self.quiet = quiet
         self.stream = stream or sys.stderr
-        self.live = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+        try:
+            self.live = not quiet and self.stream.isatty()
+        except (AttributeError, ValueError):
+            self.live = False
         self.interval = interval
         self._last = 0.0
+
+    def _write(self, text: str) -> None:
+        if not write_safely(self.stream, text):
+            self.quiet, self.live = True, False
 
     def update(self, epoch: int, fraction: float, words_per_second: float, lr: float, loss: float):
         if not self.live:
@@ -33,20 +65,52 @@ class Progress:
         width = 24
         filled = int(width * fraction)
         bar = "#" * filled + "-" * (width - filled)
-        self.stream.write(f"\repoch {epoch}/{self.epochs} [{bar}] {100 * fraction:5.1f}% "
-                          f"{_si(words_per_second)} words/s  lr {lr:.6f}  loss {loss:.4f} ")
-        self.stream.flush()
+        self._write(f"\repoch {epoch}/{self.epochs} [{bar}] {100 * fraction:5.1f}% "
+                    f"{_si(words_per_second)} words/s  lr {lr:.6f}  loss {loss:.4f} ")
 
     def epoch_done(self, epoch: int, loss: float, words_per_second: float, seconds: float, lr: float):
         if self.quiet:
             return
         prefix = "\r" if self.live else ""
-        self.stream.write(f"{prefix}epoch {epoch}/{self.epochs}: loss {loss:.4f}  "
-                          f"{_si(words_per_second)} words/s  {seconds:.1f} s  lr {lr:.6f}"
-                          + " " * 20 + "\n")
-        self.stream.flush()
+        self._write(f"{prefix}epoch {epoch}/{self.epochs}: loss {loss:.4f}  "
+                    f"{_si(words_per_second)} words/s  {seconds:.1f} s  lr {lr:.6f}" + " " * 20 + "\n")
 
     def message(self, text: str):
         if not self.quiet:
-            self.stream.write(text + "\n")
-            self.stream.flush()
+            self._write(text + "\n")
+
+
+class CompileWatch(numba_event.Listener):
+    """While active, counts the seconds numba spends compiling (cache loads
+    are not compilations) and calls `say` once when the first one starts."""
+
+    def __init__(self, say=None):
+        self.say = say
+        self.seconds = 0.0
+        self._depth = 0
+        self._started = 0.0
+        self._lock = threading.Lock()
+
+    def on_start(self, event):
+        with self._lock:
+            self._depth += 1
+            if self._depth > 1:
+                return
+            self._started = time.perf_counter()
+            first = self.say is not None
+        if first:
+            self.say("compiling kernels (first run only) ...")
+            self.say = None
+
+    def on_end(self, event):
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0:
+                self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self):
+        numba_event.register("numba:compile", self)
+        return self
+
+    def __exit__(self, *exc):
+        numba_event.unregister("numba:compile", self)

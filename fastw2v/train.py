@@ -1,13 +1,16 @@
-"""Training driver: builds the tables, plans the work into large slices and
+"""Training driver: builds the tables, reads the corpus a slice at a time and
 calls the kernels; Python never runs per token.
 
-Each kernel call trains on a slice of the corpus split into one part per
-thread with balanced word counts, sized to about half a second of work.
-Between calls Python moves the learning rate along the linear schedule over
-all words of all epochs, checks the loss for divergence, reports progress,
-writes checkpoints and honours SIGINT/SIGTERM.  The plan and every random
-stream depend only on the configuration, the vocabulary and the corpus, so a
-checkpoint (epoch, next call, next stream) resumes the run exactly.
+Each kernel call trains on the next slice of the corpus (read from the
+encoded corpus as training reaches it, so memory stays flat in corpus size),
+split into one part per thread with balanced word counts, sized to about
+half a second of work.  Between calls Python moves the learning rate along
+the linear schedule over all words of all epochs, checks the loss for
+divergence, reports progress, writes checkpoints and honours SIGINT/SIGTERM.
+A slice and every random stream depend only on the configuration, the
+corpus and the sentence it starts at, so a checkpoint (epoch, next sentence,
+next stream) resumes the run exactly with the same number of threads; with
+another number the slices and streams differ from there on.
 """
 from __future__ import annotations
 
@@ -18,14 +21,13 @@ import signal
 import threading
 import time
 import warnings
-import zlib
 from dataclasses import asdict, dataclass
 
 import numba
 import numpy as np
 
 from .config import Config, ConfigError
-from .corpus import EncodedCorpus, encode_sentences, load_corpus
+from .corpus import VOCAB_SETTINGS, EncodedCorpus, LoadReport, Slice, encode_sentences, load_corpus, read_slice
 from .huffman import build_huffman
 from .kernels_cpu import sigmoid_tables, train_parts
 from .progress import Progress
@@ -62,7 +64,7 @@ class TrainingState:
     """Where a run stands: enough to resume it exactly from a checkpoint."""
 
     epoch: int = 1          # epoch in progress (1-based within this run)
-    call: int = 0           # next kernel call of that epoch
+    sentence: int = 0       # next sentence of that epoch
     stream: int = 0         # next random stream id
     loss: float = 0.0       # tallies of the epoch in progress
     examples: float = 0.0
@@ -71,6 +73,25 @@ class TrainingState:
     fingerprint: str = ""   # of the encoded corpus
     checkpoint_every: int | None = None
     device: str = "cpu"     # the kernel calls are planned per device
+
+    @classmethod
+    def from_checkpoint(cls, saved: dict, path) -> "TrainingState":
+        if "sentence" not in saved:
+            raise ConfigError(f"{path}: a checkpoint of an earlier fastw2v version, which this one cannot resume; "
+                              f"train again (or use it as --init-model)")
+        return cls(**saved)
+
+
+def _install(handler) -> dict:
+    """Set `handler` for SIGINT and SIGTERM (main thread only), except where a
+    signal is ignored (nohup, `&` in a script: it stays ignored, as in other
+    tools); returns the previous handlers."""
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) != signal.SIG_IGN:
+                previous[sig] = signal.signal(sig, handler)
+    return previous
 
 
 class _SignalFlag:
@@ -87,9 +108,25 @@ class _SignalFlag:
         self.signum = signum
 
     def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handler)
+        self._previous = _install(self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class StopOnSignal:
+    """While active, SIGINT and SIGTERM raise TrainingInterrupted at once
+    (the command line's handling outside the training loop, where stopping
+    early leaves nothing behind: outputs are staged and files unnamed)."""
+
+    @staticmethod
+    def _handler(signum, frame):
+        raise TrainingInterrupted(signum)
+
+    def __enter__(self):
+        self._previous = _install(self._handler)
         return self
 
     def __exit__(self, *exc):
@@ -117,27 +154,77 @@ def _is_file_corpus(corpus) -> bool:
             and all(isinstance(c, (str, os.PathLike)) for c in corpus))
 
 
-def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None, fixed: bool = False):
-    """(Vocabulary, EncodedCorpus, invalid UTF-8 token count) for files or token lists.
+def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None, fixed: bool = False,
+                         work_dir=None, keep=None, outputs=None):
+    """(Vocabulary, EncodedCorpus, LoadReport) for files, "-", a corpus file or token lists.
 
-    `base` and `fixed` extend or reuse an existing vocabulary (see choose_vocabulary).
+    `base` and `fixed` extend or reuse an existing vocabulary (see
+    choose_vocabulary); `work_dir`, `keep` and `outputs` say where text is
+    encoded to (see corpus.load_corpus).
     """
     args = (config.min_count, config.max_vocab_size, config.max_final_vocab, config.max_sentence_length,
             base, fixed)
     if _is_file_corpus(corpus):
-        return load_corpus(corpus, *args)
+        return load_corpus(corpus, *args, threads=config.threads, work_dir=work_dir, keep=keep, outputs=outputs)
+    start = time.perf_counter()
     vocab, encoded = encode_sentences(corpus, *args)
-    return vocab, encoded, 0
+    return vocab, encoded, LoadReport(time.perf_counter() - start)
+
+
+def adopt_corpus_settings(config: Config, corpus: EncodedCorpus, given) -> Config:
+    """The configuration for training on an encoded corpus file: its
+    vocabulary settings replace the configuration's; one given explicitly
+    (named in `given`) with another value is refused."""
+    if corpus.settings is None:
+        return config
+    changes = {}
+    for name in VOCAB_SETTINGS:
+        value = corpus.settings.get(name, getattr(config, name))
+        if value != getattr(config, name):
+            if name in given:
+                raise ConfigError(f"{name}={getattr(config, name)!r}, but the corpus file was encoded with "
+                                  f"{name}={value!r}: encode it again with the new value, or leave {name} out")
+            changes[name] = value
+    return config.replace(**changes) if changes else config
+
+
+class TrainingWarning(UserWarning):
+    """Training ran but learnt little or nothing (a tiny corpus, say)."""
+
+
+def warn(message: str, category=TrainingWarning) -> None:
+    """A data warning: the Python API's warnings, one "warning:" line in the CLI."""
+    warnings.warn(message, category, stacklevel=3)
+
+
+def subsampling_note(config: Config, vocab: Vocabulary) -> str | None:
+    """Why subsampling leaves (almost) nothing to train on, or None."""
+    if config.sample <= 0:
+        return None
+    counts = vocab.counts.astype(np.float64)
+    kept = float((counts * keep_probabilities(vocab.counts, config.sample)).sum())
+    if kept >= 0.2 * counts.sum():
+        return None
+    return (f"subsampling (sample={config.sample:g}) keeps only {kept / counts.sum():.0%} of this corpus's "
+            f"{int(counts.sum())} words (about {kept:.0f} a pass): the vectors will barely train; "
+            f"on a small corpus use sample=0 (--sample 0)")
 
 
 def invalid_utf8_message(count: int) -> str:
     return f"{count} tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD"
 
 
-def warn_invalid_utf8(count: int) -> None:
-    """The Python API's report of replaced bytes (the CLI prints it)."""
-    if count:
-        warnings.warn(invalid_utf8_message(count), UnicodeWarning, stacklevel=3)
+def not_text_message(names) -> str:
+    return (f"{len(names)} input file{'s do' if len(names) > 1 else ' does'} not look like text "
+            f"(binary header or NUL bytes), read as text all the same: {', '.join(names)}")
+
+
+def warn_about_input(report: LoadReport) -> None:
+    """Warnings about what reading found: replaced bytes, inputs that are not text."""
+    if report.invalid_utf8_tokens:
+        warn(invalid_utf8_message(report.invalid_utf8_tokens), UnicodeWarning)
+    if report.not_text:
+        warn(not_text_message(report.not_text))
 
 
 @functools.cache
@@ -171,12 +258,6 @@ def check_device(config: Config) -> str:
     if config.device == "cuda":
         raise ConfigError(f"device='cuda': {problem}; use device='cpu' or 'auto'")
     return "cpu"
-
-
-def corpus_fingerprint(corpus: EncodedCorpus) -> str:
-    """Identifies an encoded corpus, so a checkpoint resumes on the same data."""
-    return (f"{corpus.raw_word_count}:{len(corpus.tokens)}:{corpus.n_sentences}:"
-            f"{zlib.crc32(corpus.tokens.data):08x}:{zlib.crc32(corpus.offsets.data):08x}")
 
 
 def words_per_part(config: Config, vocab_size: int) -> int:
@@ -265,7 +346,8 @@ class Word2Vec:
         return self.wv.similarity(w1, w2)
 
     def save_word2vec_format(self, path, binary: bool = True, **kwargs):
-        """Write the word vectors in the C tool's text or binary format."""
+        """Write the word vectors in the C tool's text or binary format
+        (keywords as KeyedVectors.save_word2vec_format's)."""
         self.wv.save_word2vec_format(path, binary=binary, **kwargs)
 
     @property
@@ -283,12 +365,13 @@ class Word2Vec:
         KeyedVectors(list(self.vocab.words), self.output_vectors, self.vocab.counts) \
             .save_word2vec_format(path, binary=binary, **kwargs)
 
-    def save(self, path) -> None:
+    def save(self, path, outputs=None) -> None:
         """Write the whole model (config, vocabulary, all weights, history) to a
-        versioned .npz file, so it can be used or trained further later."""
+        versioned .npz file, so it can be used or trained further later
+        (staged in `outputs`, a files.OutputSet, when given)."""
         from .modelfile import save_model
 
-        save_model(self, path)
+        save_model(self, path, outputs=outputs)
 
     @classmethod
     def load(cls, path) -> "Word2Vec":
@@ -299,8 +382,8 @@ class Word2Vec:
 
     # ----- training ----------------------------------------------------------
     def train(self, corpus, *, quiet: bool = True, checkpoint=None, checkpoint_every: int | None = None,
-              **changes) -> list[EpochStats]:
-        """Continue training on more text (files or token lists).
+              work_dir=None, **changes) -> list[EpochStats]:
+        """Continue training on more text (files, "-", a corpus file or token lists).
 
         Words of the new text reaching min_count join the vocabulary; known
         words add their new counts.  The learning rate decays again from
@@ -313,12 +396,16 @@ class Word2Vec:
         config = self.config.replace(**changes)
         self.check_changes(config)
         check_device(config)
-        vocab, encoded, invalid = load_training_corpus(corpus, config, base=self.vocab)
-        progress = Progress(config.epochs, quiet=quiet)
-        warn_invalid_utf8(invalid)
-        self.config = config
-        self.grow_vocabulary(vocab)
-        return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+        vocab, encoded, report = load_training_corpus(corpus, config, base=self.vocab, work_dir=work_dir)
+        try:
+            config = adopt_corpus_settings(config, encoded, changes)
+            progress = Progress(config.epochs, quiet=quiet)
+            warn_about_input(report)
+            self.config = config
+            self.grow_vocabulary(vocab)
+            return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+        finally:
+            encoded.close()
 
     def check_changes(self, config: Config) -> None:
         """Refuse settings that do not fit the existing weights (dimension, layers, architecture)."""
@@ -343,12 +430,12 @@ class Word2Vec:
         cfg = self.config
         device = check_device(cfg)
         progress = progress or Progress(cfg.epochs, quiet=True)
-        if len(corpus.tokens) and int(corpus.tokens.max()) >= len(self.vocab):
+        if corpus.vocab is not None and len(corpus.vocab) > len(self.vocab):
             raise ValueError("corpus ids do not belong to this vocabulary")
-        n_words = int(corpus.offsets[-1])
+        n_words = corpus.n_tokens
         if n_words == 0:
             raise TrainingError("the corpus has no words in the vocabulary to train on")
-        fingerprint = corpus_fingerprint(corpus)
+        fingerprint = corpus.fingerprint
         if state is None:
             state = TrainingState(fingerprint=fingerprint, checkpoint_every=checkpoint_every, device=device)
             run_start = len(self.history)
@@ -361,8 +448,10 @@ class Word2Vec:
                                     f"on {device}: resume it where it was made")
             checkpoint_every = state.checkpoint_every
             run_start = len(self.history) - (state.epoch - 1)
+        note = subsampling_note(cfg, self.vocab)
+        if note and state.epoch == 1 and state.sentence == 0:
+            warn(note)
         runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus)
-        calls = runner.calls
         raw_per_word = corpus.raw_word_count / n_words
 
         def save_checkpoint():
@@ -378,19 +467,19 @@ class Word2Vec:
         with _SignalFlag() as stop:
             while state.epoch <= cfg.epochs:
                 t0 = time.perf_counter() - state.seconds
-                while state.call < len(calls):
-                    words = calls[state.call][1]
+                while state.sentence < corpus.n_sentences:
+                    piece = runner.read(state.sentence)
                     done = (state.epoch - 1) * n_words + state.words
                     lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
-                    lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + words) / total
-                    loss, examples, streams = runner.run(calls[state.call][0], lr0, lr1, state.stream)
+                    lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + piece.words) / total
+                    loss, examples, streams = runner.run(piece, lr0, lr1, state.stream)
                     state.stream += streams
-                    state.call += 1
+                    state.sentence = piece.end
                     state.loss += loss
                     state.examples += examples
-                    state.words += words
+                    state.words += piece.words
                     state.seconds = time.perf_counter() - t0
-                    since_checkpoint += words
+                    since_checkpoint += piece.words
                     if not math.isfinite(state.loss):
                         raise TrainingError(self._divergence_message(state.epoch))
                     progress.update(state.epoch, state.words / n_words,
@@ -419,7 +508,13 @@ class Word2Vec:
                 if checkpoint and (not checkpoint_every or state.epoch > cfg.epochs):
                     save_checkpoint()
                     since_checkpoint = 0
-        return self.history[run_start:]
+                if stop.signum is not None:  # arrived after the epoch's last call
+                    raise TrainingInterrupted(stop.signum, checkpoint)
+        trained = self.history[run_start:]
+        if trained and not any(s.examples for s in trained):
+            warn(f"no training example in {len(trained)} epoch{'s' if len(trained) > 1 else ''}: the vectors "
+                 f"are as initialised (too small a corpus, or subsampling dropped every word: try sample=0)")
+        return trained
 
     def _divergence_message(self, epoch: int) -> str:
         return (f"training diverged in epoch {epoch}: the loss or the weights are no longer finite; "
@@ -447,24 +542,27 @@ class _Tables:
 
 
 class _CpuRunner:
-    """Kernel calls of sentence parts, one part per thread (kernels_cpu)."""
+    """Kernel calls of slices split into one part per thread (kernels_cpu)."""
 
     def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
         cfg = model.config
         self.model, self.corpus, self.tables = model, corpus, _Tables(model)
         self.n_parts = cfg.threads
         numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
-        self.calls = plan_calls(corpus.offsets, self.n_parts, words_per_part(cfg, len(model.vocab)))
-        self.max_sentence = int(np.diff(corpus.offsets).max())
+        self.words_per_call = self.n_parts * words_per_part(cfg, len(model.vocab))
+        self.max_sentence = max(corpus.max_sentence, 1)
         # one thread contends with no one: it writes the shared rows directly
         self.hot_nodes = HOT_NODES if self.n_parts > 1 else 0
         self.rng = np.zeros(self.n_parts, dtype=np.uint64)
         self.loss = np.zeros(self.n_parts, dtype=np.float64)
         self.examples = np.zeros(self.n_parts, dtype=np.float64)
 
-    def _kernel(self, part_bounds, lr0, lr1):
-        m, c, t, cfg = self.model, self.corpus, self.tables, self.model.config
-        train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, c.tokens, c.offsets, part_bounds, t.keep,
+    def read(self, sentence: int) -> Slice:
+        return read_slice(self.corpus, sentence, self.words_per_call)
+
+    def _kernel(self, tokens, offsets, part_bounds, lr0, lr1):
+        m, t, cfg = self.model, self.tables, self.model.config
+        train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, tokens, offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
                     cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, lr0, lr1,
                     self.max_sentence, self.hot_nodes, SYNC_EVERY, self.rng, self.loss, self.examples)
@@ -473,14 +571,14 @@ class _CpuRunner:
         """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""
         start = time.perf_counter()
         stream_seed(self.model.config.seed, 0)
-        self._kernel(np.zeros(1, dtype=np.int64), 0.0, 0.0)
+        self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(1, dtype=np.int64), 0.0, 0.0)
         return time.perf_counter() - start
 
-    def run(self, part_bounds, lr0, lr1, stream):
+    def run(self, piece: Slice, lr0, lr1, stream):
         """One call; returns (loss, examples, random streams used)."""
         for t in range(self.n_parts):
             self.rng[t] = stream_seed(self.model.config.seed, stream + t)
-        self._kernel(part_bounds, lr0, lr1)
+        self._kernel(piece.tokens, piece.offsets, part_bounds(piece.offsets, self.n_parts), lr0, lr1)
         return float(self.loss.sum()), float(self.examples.sum()), self.n_parts
 
     def sync(self):
@@ -488,90 +586,92 @@ class _CpuRunner:
 
 
 class _CudaRunner:
-    """Kernel launches of sentence pieces, one warp each (kernels_cuda); the
-    weights live on the GPU between ``sync`` calls."""
+    """Kernel launches of slices cut into sentence pieces, one warp each
+    (kernels_cuda); the weights live on the GPU between ``sync`` calls."""
 
     def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
-        from .kernels_cuda import DeviceTrainer, block_lanes, plan_unit_calls, plan_units
+        from .kernels_cuda import CALL_WORDS, DeviceTrainer, block_lanes
 
         self.model, self.corpus = model, corpus
-        self.unit_start, self.unit_end = plan_units(corpus.offsets)
-        self.calls = [((u0, u1), words) for u0, u1, words in plan_unit_calls(self.unit_start, self.unit_end)]
+        self.words_per_call = CALL_WORDS
         t = _Tables(model)
         self.trainer = DeviceTrainer(
             model.syn0, model.syn1neg, model.syn1, t.keep, t.alias_prob, t.alias_index, t.codes, t.points,
-            t.code_lengths, t.sig, t.neg_log_sig, max(w for _, w in self.calls),
-            max(u1 - u0 for (u0, u1), _ in self.calls), block_lanes(model.config.dim))
+            t.code_lengths, t.sig, t.neg_log_sig, block_lanes(model.config.dim))
 
-    def _launch(self, u0, u1, lr0, lr1, stream):
+    def read(self, sentence: int) -> Slice:
+        return read_slice(self.corpus, sentence, self.words_per_call)
+
+    def _launch(self, piece: Slice, lr0, lr1, stream):
+        from .kernels_cuda import plan_units
+
         cfg = self.model.config
-        return self.trainer.launch(self.corpus.tokens, self.unit_start[u0:u1], self.unit_end[u0:u1], lr0, lr1,
-                                   cfg.seed, stream, cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window,
-                                   cfg.negative)
+        unit_start, unit_end = plan_units(piece.offsets)
+        loss, examples = self.trainer.launch(piece.tokens, unit_start, unit_end, lr0, lr1, cfg.seed, stream,
+                                             cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative)
+        return loss, examples, len(unit_start)
 
     def compile(self) -> float:
-        """Compile with a launch on the first piece at learning rate 0 (no update)."""
+        """Compile with a launch on the first sentence at learning rate 0 (no update)."""
         start = time.perf_counter()
-        self._launch(0, 1, 0.0, 0.0, 0)
+        self._launch(read_slice(self.corpus, 0, 1), 0.0, 0.0, 0)
         return time.perf_counter() - start
 
-    def run(self, units, lr0, lr1, stream):
+    def run(self, piece: Slice, lr0, lr1, stream):
         """One launch; returns (loss, examples, random streams used)."""
-        u0, u1 = units
-        loss, examples = self._launch(u0, u1, lr0, lr1, stream)
-        return loss, examples, u1 - u0
+        return self._launch(piece, lr0, lr1, stream)
 
     def sync(self):
         """Copy the weights back to the host arrays."""
         self.trainer.download()
 
 
-def plan_calls(offsets: np.ndarray, n_parts: int, words_per_part: int):
-    """Split sentences into kernel calls of about n_parts * words_per_part words,
-    each into n_parts parts of balanced word counts.
-
-    Returns [(part_bounds int64[n_parts + 1] of sentence indices, words in call)].
-    """
+def part_bounds(offsets: np.ndarray, n_parts: int) -> np.ndarray:
+    """Sentence indices splitting a slice (offsets from 0) into n_parts parts
+    of balanced word counts: int64[n_parts + 1]."""
     n_sentences = len(offsets) - 1
-    n_words = int(offsets[-1])
-    n_calls = max(1, -(-n_words // (n_parts * words_per_part)))
-    call_bounds = np.searchsorted(offsets, np.linspace(0, n_words, n_calls + 1), side="left")
-    call_bounds[0], call_bounds[-1] = 0, n_sentences
-    call_bounds = np.unique(call_bounds)
-    calls = []
-    for c0, c1 in zip(call_bounds[:-1], call_bounds[1:]):
-        targets = np.linspace(offsets[c0], offsets[c1], n_parts + 1)
-        bounds = np.searchsorted(offsets, targets, side="left").astype(np.int64)
-        bounds[0], bounds[-1] = c0, c1
-        bounds = np.maximum.accumulate(np.clip(bounds, c0, c1))
-        calls.append((bounds, int(offsets[c1] - offsets[c0])))
-    return calls
+    targets = np.linspace(0, offsets[-1], n_parts + 1)
+    bounds = np.searchsorted(offsets, targets, side="left").astype(np.int64)
+    bounds[0], bounds[-1] = 0, n_sentences
+    return np.maximum.accumulate(np.clip(bounds, 0, n_sentences))
 
 
 def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int | None = None,
-          **options) -> Word2Vec:
-    """Train word2vec on files (a path, a list of paths, a directory) or on an
-    iterable of token lists.  Keyword options are the fields of Config;
-    `checkpoint` and `checkpoint_every` (words) save resumable state.
+          work_dir=None, keep_encoded=None, **options) -> Word2Vec:
+    """Train word2vec on files (a path, a list of paths, a directory, "-"),
+    an encoded corpus file (``fastw2v encode``) or an iterable of token lists.
+    Keyword options are the fields of Config; `checkpoint` and
+    `checkpoint_every` (words) save resumable state; text is encoded into a
+    temporary file in `work_dir` (the system's temporary folder by default),
+    or into `keep_encoded` (a path) to train on again later.
     """
+    from .files import OutputSet
+
     unknown = sorted(set(options) - set(Config.field_names()))
     if unknown:
         raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
     config = Config(**options)
     check_device(config)
-    vocab, encoded, invalid = load_training_corpus(corpus, config)
-    model = Word2Vec.initialize(config, vocab)
-    model.invalid_utf8_tokens = invalid
-    warn_invalid_utf8(invalid)
-    model.train_encoded(encoded, Progress(config.epochs, quiet=quiet), checkpoint=checkpoint,
-                        checkpoint_every=checkpoint_every)
+    with OutputSet() as outputs:
+        vocab, encoded, report = load_training_corpus(corpus, config, work_dir=work_dir, keep=keep_encoded,
+                                                      outputs=outputs)
+        try:
+            config = adopt_corpus_settings(config, encoded, options)
+            model = Word2Vec.initialize(config, vocab)
+            model.invalid_utf8_tokens = report.invalid_utf8_tokens
+            warn_about_input(report)
+            model.train_encoded(encoded, Progress(config.epochs, quiet=quiet), checkpoint=checkpoint,
+                                checkpoint_every=checkpoint_every)
+        finally:
+            encoded.close()
     return model
 
 
-def resume(checkpoint, corpus, *, quiet: bool = False) -> Word2Vec:
+def resume(checkpoint, corpus, *, quiet: bool = False, work_dir=None) -> Word2Vec:
     """Continue an interrupted run from its checkpoint, on the same corpus.
 
-    With one thread the result is byte-identical to an uninterrupted run.
+    With the same number of threads (and one thread), the result is
+    byte-identical to an uninterrupted run.
     """
     from .modelfile import load_model
 
@@ -579,7 +679,11 @@ def resume(checkpoint, corpus, *, quiet: bool = False) -> Word2Vec:
     if state is None:
         raise ConfigError(f"{checkpoint}: a saved model, not a checkpoint; "
                           f"to train it on more text use init_model / Word2Vec.train")
-    _, encoded, _ = load_training_corpus(corpus, model.config, base=model.vocab, fixed=True)
-    model.train_encoded(encoded, Progress(model.config.epochs, quiet=quiet), checkpoint=checkpoint,
-                        state=TrainingState(**state))
+    state = TrainingState.from_checkpoint(state, checkpoint)
+    _, encoded, _ = load_training_corpus(corpus, model.config, base=model.vocab, fixed=True, work_dir=work_dir)
+    try:
+        model.train_encoded(encoded, Progress(model.config.epochs, quiet=quiet), checkpoint=checkpoint,
+                            state=state)
+    finally:
+        encoded.close()
     return model

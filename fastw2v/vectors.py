@@ -38,7 +38,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .files import atomic_output, open_binary
+from .files import open_binary, output_file
 
 __all__ = ["KeyedVectors", "VectorFileError"]
 
@@ -386,7 +386,7 @@ class _Buffer:
             try:
                 got = self.f.readinto(view[self.hi:])
             except (EOFError, OSError, lzma.LZMAError, zlib.error) as e:
-                if isinstance(self.f, io.BufferedReader):
+                if not self.f.compressed:
                     raise
                 raise VectorFileError(f"{self.name}: byte {self.base + self.hi}: cannot decompress: {e}") from None
             if got:
@@ -684,9 +684,9 @@ def read_word2vec(path, binary=None, limit=None, unicode_errors="strict", no_hea
         raise ValueError(f"limit must be a non-negative integer or None, not {limit!r}")
     if no_header and binary:
         raise ValueError("header-less (GloVe) files are text: no_header=True needs binary=False or None")
-    size = Path(path).stat().st_size
     with open_binary(path) as f:
-        compressed = not isinstance(f, io.BufferedReader)
+        size = f.input.size
+        compressed = f.compressed or not f.input.regular  # read as a stream, size unknown
         buf = _Buffer(f, name)
         buf.refill()
         declared, dim, binary, line = _layout(buf, name, path, binary, no_header)
@@ -1122,7 +1122,7 @@ class KeyedVectors:
         kv._setup(words, key_to_index, vectors, None)
         return kv
 
-    def save_word2vec_format(self, path, binary=True, precision=None, write_header=True):
+    def save_word2vec_format(self, path, binary=True, precision=None, write_header=True, outputs=None):
         """Write the vectors as the word2vec C tool does, replacing `path` only
         once the whole file is written (compressed when it ends in .gz, .bz2, .xz).
 
@@ -1133,14 +1133,15 @@ class KeyedVectors:
         point); 'exact' writes enough significant digits to read back the
         same values ("%.9g" for float32 vectors, "%.17g" for float64); an int
         n writes n significant digits ("%.{n}g").  write_header=False writes
-        a GloVe file (text only).
+        a GloVe file (text only).  With `outputs` (a files.OutputSet) the file
+        is staged there, to appear with the set's other outputs.
         """
         binary = bool(binary)
         if binary and not write_header:
             raise ValueError("binary files need their header: write_header=False is for text files")
         value_format = _value_format(precision, self._vectors.dtype)
         _check_words(self.index_to_key, binary)
-        with atomic_output(path) as raw, _compressing(path, raw) as f:
+        with output_file(path, outputs) as raw, _compressing(path, raw) as f:
             if write_header:
                 f.write(f"{len(self)} {self.vector_size}\n".encode())
             if binary:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .files import atomic_output
+from .files import output_file
 
 
 class VocabularyError(ValueError):
@@ -43,9 +43,10 @@ class Vocabulary:
     def total_count(self) -> int:
         return int(self.counts.sum())
 
-    def save(self, path) -> None:
-        """Write "word count" lines, the format of the C tool's -save-vocab."""
-        with atomic_output(path) as out:
+    def save(self, path, outputs=None) -> None:
+        """Write "word count" lines, the format of the C tool's -save-vocab
+        (staged in `outputs`, a files.OutputSet, when given)."""
+        with output_file(path, outputs) as out:
             out.write("".join(f"{w} {c}\n" for w, c in zip(self.words, self.counts.tolist())).encode("utf-8"))
 
     @classmethod

@@ -106,7 +106,7 @@ def test_failed_run_keeps_previous_output(tmp_path):
     out.write_bytes(b"previous")
     path = tmp_path / "c.txt"
     path.write_text("a b c\n" * 50)
-    assert_one_line_error(run("train", path, "-o", out, "--min-count", 1, "--alpha", 1e30, "-q"), 1,
+    assert_one_line_error(run("train", path, "-o", out, "--min-count", 1, "--sample", 0, "--alpha", 1e30, "-q"), 1,
                           "diverged in epoch 1")
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.txt", "v.bin"]  # no temporary left behind
@@ -147,8 +147,11 @@ def test_invalid_utf8_nul_and_crlf_are_kept_and_reported(tmp_path):
     path.write_bytes(b"caf\xe9 ok a\x00b ok\r\n" * 30 + b"x\tok\xc2\xa0ok\r\n" * 10)
     out = tmp_path / "v.txt"
     result = CliRunner().invoke(main, ["train", str(path), "-o", str(out), "--text", "--min-count", "1",
-                                       "--dim", "4", "--epochs", "1", "--threads", "1", "--quiet"])
+                                       "--dim", "4", "--epochs", "1", "--threads", "1", "--quiet", "--sample", "0"])
     assert result.exit_code == 0, result.output
-    assert result.output == "warning: 30 tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD\n"
+    assert result.output == (
+        "warning: 30 tokens were not valid UTF-8; invalid bytes were replaced by U+FFFD\n"
+        f"warning: 1 input file does not look like text (binary header or NUL bytes), read as text all the same: "
+        f"{path}\n")
     words = {line.split(" ")[0] for line in out.read_text(encoding="utf-8").splitlines()[1:]}
     assert words == {"caf\ufffd", "ok", "a\x00b", "x"}

@@ -1,4 +1,5 @@
-"""Corpus scanning, vocabulary and encoding against plain Python references."""
+"""Corpus scanning, vocabulary and encoding against plain Python references,
+serial and in parallel byte ranges."""
 import bz2
 import gzip
 import lzma
@@ -9,7 +10,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from fastw2v import corpus as corpus_mod
+from fastw2v import scan as scan_mod
 from fastw2v.corpus import encode_sentences, load_corpus
 from fastw2v.files import InputError
 from fastw2v.vocab import Vocabulary, VocabularyError
@@ -33,13 +34,30 @@ def reference(text: str, min_count=1, max_len=10_000):
     return words, [counts[w] for w in words], sentences
 
 
+def all_tokens(encoded):
+    return encoded.tokens(0, encoded.n_tokens)
+
+
+def all_offsets(encoded):
+    return encoded.offsets(0, encoded.n_sentences + 1)
+
+
 def sentences_of(encoded):
-    return [encoded.tokens[a:b].tolist() for a, b in zip(encoded.offsets[:-1], encoded.offsets[1:])]
+    tokens, offsets = all_tokens(encoded), all_offsets(encoded)
+    return [tokens[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])]
 
 
-def check_against_reference(path, text, min_count=1, max_len=10_000):
+@pytest.fixture
+def tiny_ranges(monkeypatch):
+    """Byte ranges of a few bytes, id streams spooled to files: the parallel
+    scan's every seam on small inputs."""
+    monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 3)
+    monkeypatch.setattr(scan_mod, "SPOOL_IN_MEMORY_BYTES", 0)
+
+
+def check_against_reference(path, text, min_count=1, max_len=10_000, threads=1):
     words, counts, sentences = reference(text, min_count, max_len)
-    vocab, encoded, invalid = load_corpus(path, min_count=min_count, max_sentence_length=max_len)
+    vocab, encoded, invalid = load_corpus(path, min_count=min_count, max_sentence_length=max_len, threads=threads)
     assert vocab.words == words
     assert vocab.counts.tolist() == counts
     assert sentences_of(encoded) == sentences
@@ -51,15 +69,15 @@ alphabet = st.sampled_from(list("abcé漢😀\x00") + list(SPACES) + ["\n", "\r"
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(alphabet, max_size=120).map("".join), st.integers(1, 9), st.integers(1, 3))
-def test_tokens_match_python_split(tmp_path, monkeypatch, text, block, min_count):
+@given(st.lists(alphabet, max_size=120).map("".join), st.integers(1, 9), st.integers(1, 3), st.sampled_from([1, 4]))
+def test_tokens_match_python_split(tmp_path, tiny_ranges, monkeypatch, text, block, min_count, threads):
     if not text.split():
         return
-    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", block)  # force many block boundaries
+    monkeypatch.setattr(scan_mod, "BLOCK_BYTES", block)  # force many block boundaries
     path = tmp_path / "c.txt"
     path.write_text(text, encoding="utf-8", newline="")
     try:
-        check_against_reference(path, text, min_count=min_count, max_len=4)
+        check_against_reference(path, text, min_count=min_count, max_len=4, threads=threads)
     except VocabularyError:
         assert max(Counter(text.split()).values()) < min_count
 
@@ -69,19 +87,20 @@ def test_long_lines_are_split_not_truncated(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text(line + "\nw1 w2\n")
     vocab, encoded, _ = check_against_reference(path, line + "\nw1 w2\n", max_len=10)
-    assert [b - a for a, b in zip(encoded.offsets[:-1], encoded.offsets[1:])] == [10, 10, 5, 2]
-    assert len(encoded.tokens) == 27
+    assert np.diff(all_offsets(encoded)).tolist() == [10, 10, 5, 2]
+    assert encoded.n_tokens == 27
 
 
-def test_very_long_single_line(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 1 << 12)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_very_long_single_line(tmp_path, monkeypatch, tiny_ranges, threads):
+    monkeypatch.setattr(scan_mod, "BLOCK_BYTES", 1 << 12)
     rs = np.random.RandomState(0)
     words = [f"w{k}" for k in rs.zipf(1.5, size=50_000) % 500]
     text = " ".join(words)
     path = tmp_path / "c.txt"
     path.write_text(text)
-    _, encoded, _ = check_against_reference(path, text, min_count=1, max_len=1000)
-    assert len(encoded.tokens) == 50_000 and encoded.n_sentences == 50
+    _, encoded, _ = check_against_reference(path, text, min_count=1, max_len=1000, threads=threads)
+    assert encoded.n_tokens == 50_000 and encoded.n_sentences == 50
 
 
 def test_crlf_and_mixed_line_ends(tmp_path):
@@ -152,7 +171,7 @@ def test_max_final_vocab_raises_min_count(tmp_path):
 
 
 def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
-    monkeypatch.setattr(corpus_mod, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(scan_mod, "BLOCK_BYTES", 64)
     frequent = " ".join(["alpha", "beta", "gamma"] * 30)
     rare = " ".join(f"r{i}" for i in range(300))
     path = tmp_path / "c.txt"
@@ -161,14 +180,14 @@ def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
     assert len(vocab) <= 20
     assert vocab.words[:3] == ["alpha", "beta", "gamma"] and vocab.counts[:3].tolist() == [60, 60, 60]
     # every occurrence of a kept word is encoded, also those counted before a pruning
-    assert np.count_nonzero(encoded.tokens == 0) == 60
+    assert np.count_nonzero(all_tokens(encoded) == 0) == 60
 
 
 def test_invalid_utf8_is_replaced_counted_and_merged(tmp_path):
     path = tmp_path / "c.txt"
     path.write_bytes(b"ok caf\xe9 caf\xff ok\nok caf\xe9\n")
-    vocab, encoded, invalid = load_corpus(path, min_count=1)
-    assert invalid == 3
+    vocab, encoded, report = load_corpus(path, min_count=1)
+    assert report.invalid_utf8_tokens == 3
     assert vocab.words == ["ok", "caf\ufffd"] and vocab.counts.tolist() == [3, 3]
     assert sentences_of(encoded) == [[0, 1, 1, 0], [0, 1]]
 
@@ -180,7 +199,8 @@ def test_sentences_iterable_matches_file(tmp_path):
     vocab_f, enc_f, _ = load_corpus(path, min_count=1)
     vocab_s, enc_s = encode_sentences([line.split() for line in text.splitlines()], min_count=1)
     assert vocab_f.words == vocab_s.words
-    assert np.array_equal(enc_f.tokens, enc_s.tokens) and np.array_equal(enc_f.offsets, enc_s.offsets)
+    assert np.array_equal(all_tokens(enc_f), all_tokens(enc_s))
+    assert np.array_equal(all_offsets(enc_f), all_offsets(enc_s))
     with pytest.raises(InputError):
         encode_sentences(["not", "token", "lists"])
 

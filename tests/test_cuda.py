@@ -75,6 +75,6 @@ def test_a_checkpoint_resumes_on_its_own_device(tmp_path):
     config = Config(min_count=1, dim=4, epochs=1, threads=1)
     vocab, encoded, _ = train_mod.load_training_corpus(corpus, config)
     model = train_mod.Word2Vec.initialize(config, vocab)
-    state = train_mod.TrainingState(fingerprint=train_mod.corpus_fingerprint(encoded), device="cuda")
+    state = train_mod.TrainingState(fingerprint=encoded.fingerprint, device="cuda")
     with pytest.raises(fastw2v.TrainingError, match="made training on cuda, this run would train on cpu"):
         model.train_encoded(encoded, state=state)

@@ -124,7 +124,7 @@ def test_cli_resume_rejects_new_settings(tmp_path):
                                 "--dim", "8", "--epochs", "1", "-q"]).exit_code == 0
     result = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--resume", str(ck),
                                   "--dim", "10"])
-    assert result.exit_code == 2 and "remove --dim" in result.output
+    assert result.exit_code == 2 and "--dim 10 (the checkpoint has 8)" in result.output
     model = tmp_path / "m.npz"
     assert runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--save-model", str(model),
                                 "--dim", "8", "--epochs", "1", "-q"]).exit_code == 0

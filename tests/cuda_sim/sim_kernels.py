@@ -74,7 +74,7 @@ def run_gpu(w, tokens, offsets, sg, cbow_mean, window, negative, lr, sample, lan
     keep, alias_prob, alias_index, codes, points, lengths, sig, neg_log_sig = tables(sample)
     unit_start, unit_end = kernels_cuda.plan_units(offsets, unit_words)
     trainer = kernels_cuda.DeviceTrainer(*w, keep, alias_prob, alias_index, codes, points, lengths, sig,
-                                         neg_log_sig, len(tokens), len(unit_start), lanes)
+                                         neg_log_sig, lanes)
     loss, examples = trainer.launch(tokens, unit_start, unit_end, lr, lr, SEED, STREAM, sg, cbow_mean, window,
                                     True, negative)
     trainer.download()
@@ -137,8 +137,6 @@ def test_units_cover_every_word_once():
     offsets = np.array([0, 5, 5, 2053, 2054], dtype=np.int64)
     start, end = kernels_cuda.plan_units(offsets, 1024)
     assert list(start) == [0, 5, 1029, 2053] and list(end) == [5, 1029, 2053, 2054]
-    calls = kernels_cuda.plan_unit_calls(start, end, call_words=1100)
-    assert [(a, b) for a, b, _ in calls] == [(0, 2), (2, 4)] and sum(w for _, _, w in calls) == 2054
     with pytest.raises(ValueError, match="unit_words must be in 1..1024"):
         kernels_cuda.plan_units(offsets, 1025)
 

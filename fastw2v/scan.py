@@ -1,0 +1,619 @@
+"""Scanning text: every token's word, the words' counts and first positions,
+on all threads, with no Python object per token.
+
+Tokens are runs of bytes between whitespace, as Python's ``str.split()``
+defines it (ASCII whitespace, the 0x1c-0x1f separators and the Unicode space
+characters, decoded from UTF-8), so the same text gives the same words as
+gensim's ``LineSentence``; ``\\n`` and ``\\r`` end a line.  Words are counted
+in a byte-level hash table compiled with numba; each token's entry id goes to
+an id stream in which ``LINE_END`` marks the end of a line.  The stream is
+spooled to a file (or kept in memory for small jobs), so memory does not grow
+with the corpus, and every input, a pipe included, is read exactly once.
+
+Parallel scan.  A plain file is cut into byte ranges of about equal size,
+each cut just after an ASCII whitespace byte (a token never spans a cut, and
+no UTF-8 character contains an ASCII byte), and each range is scanned by one
+worker thread into its own table (the scanner releases the GIL).  Compressed
+files and streams are one range each.  The tables are merged in range order,
+so every word's count and first position (global token index) equal those of
+a serial scan, and so do the encoded ids (tested).  A line cut between two
+ranges is continued, not ended: the second range marks a line end at its
+first newline even when its own first token has not come yet, and extra
+marks are harmless (an empty line is no sentence).  ``max_vocab_size``
+(the C tool's pruning while counting) depends on the order in which words
+arrive, so a run with it scans serially.
+
+Measured on the 2-core machine, en-mix (116 MB plain text): see
+bench/results/scan.md.
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .files import Input, InputError, is_compressed, open_binary
+from .vocab import WordCounts
+
+BLOCK_BYTES = 1 << 22       # bytes scanned per call
+RANGE_MIN_BYTES = 1 << 24   # plain files are cut into ranges no smaller than this
+LINE_END = -1               # in the id stream: a line ended
+SPOOL_IN_MEMORY_BYTES = 1 << 26  # inputs smaller than this keep their id stream in memory
+
+# byte classes
+_WORD, _SPACE, _NEWLINE, _LEAD = 0, 1, 2, 3
+
+
+def _byte_classes() -> np.ndarray:
+    """Class of each byte: word byte, ASCII space, line end, or the first byte
+    of a multi-byte UTF-8 sequence that may encode a Unicode space."""
+    classes = np.zeros(256, dtype=np.uint8)
+    for b in (0x09, 0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F, 0x20):
+        classes[b] = _SPACE
+    classes[0x0A] = classes[0x0D] = _NEWLINE
+    for b in (0xC2, 0xE1, 0xE2, 0xE3):
+        classes[b] = _LEAD
+    return classes
+
+
+BYTE_CLASSES = _byte_classes()
+
+
+@njit(cache=True, inline="always")
+def _unicode_space_len(data, i, n):
+    """Length of the UTF-8 encoded Unicode space starting at data[i], or 0."""
+    b0 = data[i]
+    if b0 == 0xC2:
+        if i + 1 < n and (data[i + 1] == 0x85 or data[i + 1] == 0xA0):
+            return 2
+        return 0
+    if i + 2 >= n:
+        return 0
+    b1 = data[i + 1]
+    b2 = data[i + 2]
+    if b0 == 0xE1:
+        return 3 if (b1 == 0x9A and b2 == 0x80) else 0
+    if b0 == 0xE2:
+        if b1 == 0x80 and (b2 <= 0x8A or b2 == 0xA8 or b2 == 0xA9 or b2 == 0xAF) and b2 >= 0x80:
+            return 3
+        if b1 == 0x81 and b2 == 0x9F:
+            return 3
+        return 0
+    if b0 == 0xE3:
+        return 3 if (b1 == 0x80 and b2 == 0x80) else 0
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _is_ascii_space(b):
+    return b == 0x20 or b == 0x0A or b == 0x0D or b == 0x09 or b == 0x0B or b == 0x0C or (0x1C <= b <= 0x1F)
+
+
+@njit(cache=True, nogil=True)
+def last_separator_end(data):
+    """Index just past the last ASCII whitespace byte in data (0 if none): a
+    safe place to cut a block, since ASCII bytes never occur inside a
+    multi-byte UTF-8 character."""
+    i = len(data)
+    while i > 0:
+        if _is_ascii_space(data[i - 1]):
+            return i
+        i -= 1
+    return 0
+
+
+@njit(cache=True, nogil=True)
+def first_separator_end(data):
+    """Index just past the first ASCII whitespace byte in data (-1 if none)."""
+    for i in range(len(data)):
+        if _is_ascii_space(data[i]):
+            return i + 1
+    return -1
+
+
+# table state slots (int64 array shared between calls)
+_N_ENTRIES, _POOL_USED, _N_LIVE, _TOKENS, _AFTER_LINE_END = 0, 1, 2, 3, 4
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+@njit(cache=True, inline="always")
+def _find_or_add(src, i, length, h, buckets, hashes, starts, lengths, counts, first_seen, pool, state):
+    """Entry of the word src[i:i + length] (hash h), added with count 0 and
+    no first position if new; -1 when the table must grow first."""
+    mask = np.uint64(len(buckets) - 1)
+    slot = (h ^ (h >> np.uint64(29))) & mask
+    while True:
+        e = buckets[slot]
+        if e < 0:
+            break
+        if hashes[e] == h and lengths[e] == length:
+            s = starts[e]
+            same = True
+            for k in range(length):
+                if pool[s + k] != src[i + k]:
+                    same = False
+                    break
+            if same:
+                return e
+        slot = (slot + np.uint64(1)) & mask
+    ne = state[_N_ENTRIES]
+    used = state[_POOL_USED]
+    if ne >= len(hashes) or used + length > len(pool) or 2 * (ne + 1) > len(buckets):
+        return -1
+    buckets[slot] = ne
+    hashes[ne] = h
+    starts[ne] = used
+    lengths[ne] = length
+    for k in range(length):
+        pool[used + k] = src[i + k]
+    state[_POOL_USED] = used + length
+    counts[ne] = 0
+    first_seen[ne] = -1
+    state[_N_ENTRIES] = ne + 1
+    return ne
+
+
+@njit(cache=True, nogil=True)
+def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_seen, pool, state, ids_out, n_ids):
+    """Tokenise data[start:], counting words and writing their entry ids (and
+    LINE_END marks) to ids_out[n_ids:].
+
+    Stops early, before a token it cannot store, when the entry table, the
+    byte pool or the bucket load needs to grow; returns (position reached,
+    ids written).  The caller grows and calls again.
+    """
+    n = len(data)
+    i = start
+    while i < n:
+        c = classes[data[i]]
+        if c != _WORD:
+            if c == _NEWLINE:
+                if state[_AFTER_LINE_END] == 0:
+                    ids_out[n_ids] = LINE_END
+                    n_ids += 1
+                    state[_AFTER_LINE_END] = 1
+                i += 1
+                continue
+            if c == _SPACE:
+                i += 1
+                continue
+            k = _unicode_space_len(data, i, n)  # a lead byte: a Unicode space or a word
+            if k:
+                i += k
+                continue
+        # a word starts at i
+        j = i
+        h = _FNV_OFFSET
+        while j < n:
+            b = data[j]
+            c = classes[b]
+            if c != _WORD and (c != _LEAD or _unicode_space_len(data, j, n)):
+                break
+            h = (h ^ np.uint64(b)) * _FNV_PRIME
+            j += 1
+        entry = _find_or_add(data, i, j - i, h, buckets, hashes, starts, lengths, counts, first_seen, pool, state)
+        if entry < 0:
+            return i, n_ids
+        if counts[entry] == 0:
+            state[_N_LIVE] += 1
+        if first_seen[entry] < 0:
+            first_seen[entry] = state[_TOKENS]
+        counts[entry] += 1
+        ids_out[n_ids] = entry
+        n_ids += 1
+        state[_TOKENS] += 1
+        state[_AFTER_LINE_END] = 0
+        i = j
+    return i, n_ids
+
+
+@njit(cache=True, nogil=True)
+def _merge(start, pool_l, starts_l, lengths_l, hashes_l, counts_l, first_l, token_base,
+           buckets, hashes, starts, lengths, counts, first_seen, pool, state, local_to_global):
+    """Add entries start.. of a range's table to the merged table: counts add
+    up, a new word's first position is the range's plus token_base.  Returns
+    the entry reached (early when the merged table must grow)."""
+    for e in range(start, len(counts_l)):
+        g = _find_or_add(pool_l, starts_l[e], lengths_l[e], hashes_l[e], buckets, hashes, starts, lengths, counts,
+                         first_seen, pool, state)
+        if g < 0:
+            return e
+        if first_seen[g] < 0 and first_l[e] >= 0:
+            first_seen[g] = token_base + first_l[e]
+        counts[g] += counts_l[e]
+        local_to_global[e] = g
+    return len(counts_l)
+
+
+@njit(cache=True)
+def _rehash(hashes, n_entries, n_buckets):
+    buckets = np.full(n_buckets, -1, dtype=np.int32)
+    mask = np.uint64(n_buckets - 1)
+    for e in range(n_entries):
+        h = hashes[e]
+        slot = (h ^ (h >> np.uint64(29))) & mask
+        while buckets[slot] >= 0:
+            slot = (slot + np.uint64(1)) & mask
+        buckets[slot] = e
+    return buckets
+
+
+@njit(cache=True)
+def _invalid_utf8(pool, starts, lengths, entries):
+    """For each listed entry, whether its bytes are not valid UTF-8."""
+    bad = np.zeros(len(entries), dtype=np.bool_)
+    for t in range(len(entries)):
+        e = entries[t]
+        i = starts[e]
+        end = i + lengths[e]
+        while i < end:
+            b = pool[i]
+            if b < 0x80:
+                i += 1
+                continue
+            if 0xC2 <= b <= 0xDF:
+                k = 1
+                lo, hi = 0x80, 0xBF
+            elif 0xE0 <= b <= 0xEF:
+                k = 2
+                lo = 0xA0 if b == 0xE0 else 0x80
+                hi = 0x9F if b == 0xED else 0xBF
+            elif 0xF0 <= b <= 0xF4:
+                k = 3
+                lo = 0x90 if b == 0xF0 else 0x80
+                hi = 0x8F if b == 0xF4 else 0xBF
+            else:
+                bad[t] = True
+                break
+            if i + k >= end:
+                bad[t] = True
+                break
+            if not (lo <= pool[i + 1] <= hi):
+                bad[t] = True
+                break
+            ok = True
+            for m in range(2, k + 1):
+                if not (0x80 <= pool[i + m] <= 0xBF):
+                    ok = False
+                    break
+            if not ok:
+                bad[t] = True
+                break
+            i += k + 1
+    return bad
+
+
+@njit(cache=True)
+def _has_replacement_char(pool, starts, lengths, entries):
+    """Whether each listed entry contains U+FFFD (bytes EF BF BD)."""
+    found = np.zeros(len(entries), dtype=np.bool_)
+    for t in range(len(entries)):
+        s = starts[entries[t]]
+        for i in range(s, s + lengths[entries[t]] - 2):
+            if pool[i] == 0xEF and pool[i + 1] == 0xBF and pool[i + 2] == 0xBD:
+                found[t] = True
+                break
+    return found
+
+
+class Table:
+    """A word hash table: entry bytes in one pool, counts, first positions.
+    Grown by doubling between calls of the scanners."""
+
+    def __init__(self, capacity=1 << 14, pool_bytes=1 << 18):
+        self.hashes = np.zeros(capacity, dtype=np.uint64)
+        self.starts = np.zeros(capacity, dtype=np.int64)
+        self.lengths = np.zeros(capacity, dtype=np.int32)
+        self.counts = np.zeros(capacity, dtype=np.int64)
+        self.first_seen = np.zeros(capacity, dtype=np.int64)
+        self.pool = np.zeros(pool_bytes, dtype=np.uint8)
+        self.buckets = np.full(4 * capacity, -1, dtype=np.int32)
+        self.state = np.zeros(5, dtype=np.int64)
+
+    @property
+    def n_entries(self) -> int:
+        return int(self.state[_N_ENTRIES])
+
+    @property
+    def tokens(self) -> int:
+        return int(self.state[_TOKENS])
+
+    def arrays(self):
+        """The arguments _find_or_add takes, in its order."""
+        return (self.buckets, self.hashes, self.starts, self.lengths, self.counts, self.first_seen, self.pool,
+                self.state)
+
+    def grow(self, pending_bytes: int):
+        """Room for one more entry of up to pending_bytes bytes."""
+        n = self.n_entries
+        if n >= len(self.hashes):
+            for name in ("hashes", "starts", "lengths", "counts", "first_seen"):
+                old = getattr(self, name)
+                new = np.zeros(2 * len(old), dtype=old.dtype)
+                new[:len(old)] = old
+                setattr(self, name, new)
+        if 2 * (n + 1) > len(self.buckets):
+            self.buckets = _rehash(self.hashes, n, 2 * len(self.buckets))
+        need = int(self.state[_POOL_USED]) + pending_bytes
+        if need > len(self.pool):
+            new = np.zeros(max(need, 2 * len(self.pool)), dtype=np.uint8)
+            new[:len(self.pool)] = self.pool
+            self.pool = new
+
+    def prune(self, max_vocab_size: int, min_reduce: int) -> int:
+        """The C tool's ReduceVocab: forget counts <= min_reduce while too many
+        words are live; a forgotten word that reappears counts from zero."""
+        counts = self.counts[:self.n_entries]
+        while self.state[_N_LIVE] > max_vocab_size:
+            drop = (counts > 0) & (counts <= min_reduce)
+            counts[drop] = 0
+            self.state[_N_LIVE] -= int(drop.sum())
+            min_reduce += 1
+        return min_reduce
+
+    def entry_bytes(self, e: int) -> bytes:
+        return self.pool[self.starts[e]:self.starts[e] + self.lengths[e]].tobytes()
+
+    def merge(self, other: "Table", token_base: int) -> np.ndarray:
+        """Add `other`'s entries (a later range); returns its entry -> our entry map."""
+        local_to_global = np.empty(other.n_entries, dtype=np.int32)
+        n = other.n_entries
+        e = 0
+        while e < n:
+            e = _merge(e, other.pool, other.starts[:n], other.lengths[:n], other.hashes[:n], other.counts[:n],
+                       other.first_seen[:n], token_base, *self.arrays(), local_to_global)
+            if e < n:
+                self.grow(int(other.lengths[e]))
+        return local_to_global
+
+    def word_counts(self, min_count: int = 1):
+        """The distinct words as str, invalid UTF-8 replaced by U+FFFD.
+
+        Replacement can turn several byte strings into one word; their counts
+        are merged.  Words rarer than `min_count` are left out (not decoded)
+        unless a merge could lift them: those with invalid bytes or a literal
+        U+FFFD.  Returns (WordCounts, word index per entry or -1, number of
+        tokens whose bytes were not valid UTF-8).
+        """
+        n = self.n_entries
+        counts, first_seen = self.counts[:n], self.first_seen[:n]
+        live = np.flatnonzero(counts > 0)
+        invalid = _invalid_utf8(self.pool, self.starts, self.lengths, live)
+        invalid_tokens = int(counts[live[invalid]].sum())
+        if min_count > 1:
+            keep = invalid | (counts[live] >= min_count)
+            if invalid.any():
+                keep |= _has_replacement_char(self.pool, self.starts, self.lengths, live)
+            live, invalid = live[keep], invalid[keep]
+        words = [self.entry_bytes(e).decode("utf-8", "replace") for e in live.tolist()]
+        entry_word = np.full(n, -1, dtype=np.int64)
+        if not invalid.any():
+            entry_word[live] = np.arange(len(live))
+            return WordCounts(words, counts[live], first_seen[live]), entry_word, 0
+        index: dict = {}
+        for e, w in zip(live.tolist(), words):
+            entry_word[e] = index.setdefault(w, len(index))
+        merged = np.zeros(len(index), dtype=np.int64)
+        first = np.full(len(index), np.iinfo(np.int64).max, dtype=np.int64)
+        np.add.at(merged, entry_word[live], counts[live])
+        np.minimum.at(first, entry_word[live], first_seen[live])
+        return WordCounts(list(index), merged, first), entry_word, invalid_tokens
+
+
+# --------------------------------------------------------------------------
+# ranges and the parallel driver
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Bytes [start, end) of input number `source` (end None: to the end;
+    a compressed file or a stream is always read whole)."""
+
+    source: int
+    input: Input
+    start: int = 0
+    end: int | None = None
+
+
+def _cut_after_space(path: str, offset: int, end: int) -> int:
+    """The first position after an ASCII whitespace byte at or after `offset`
+    (`end` if there is none before it)."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        while offset < end:
+            chunk = np.frombuffer(f.read(min(1 << 16, end - offset)), dtype=np.uint8)
+            if not len(chunk):
+                return end
+            cut = first_separator_end(chunk)
+            if cut >= 0:
+                return offset + cut
+            offset += len(chunk)
+    return end
+
+
+def plan_ranges(inputs: list[Input], threads: int, compressed: list[bool]) -> list[ByteRange]:
+    """Byte ranges in input order: plain files cut into about equal pieces of
+    at least RANGE_MIN_BYTES (about one per thread over all plain bytes), the
+    other inputs whole."""
+    plain = [inp.size for inp, packed in zip(inputs, compressed) if inp.regular and not packed]
+    target = max(RANGE_MIN_BYTES, -(-sum(plain) // max(threads, 1)))
+    ranges = []
+    for source, (inp, packed) in enumerate(zip(inputs, compressed)):
+        if not inp.regular or packed or threads == 1 or inp.size < 2 * RANGE_MIN_BYTES:
+            ranges.append(ByteRange(source, inp))
+            continue
+        pieces = max(1, round(inp.size / target))
+        cuts = [0] + [_cut_after_space(inp.path, inp.size * k // pieces, inp.size) for k in range(1, pieces)]
+        cuts = sorted(set(cuts)) + [inp.size]
+        ranges.extend(ByteRange(source, inp, a, b) for a, b in zip(cuts[:-1], cuts[1:]) if b > a)
+    return ranges
+
+
+def _blocks(f, limit: int | None, stop: threading.Event | None = None):
+    """Blocks of the reader's next `limit` bytes (all when None) as uint8
+    views, each ending at a separator (except the last).
+
+    One buffer is reused (a view is valid until the next block is
+    requested); the bytes after the last separator move to the front and
+    begin the next block.
+    """
+    buf = np.empty(2 * BLOCK_BYTES, dtype=np.uint8)
+    carry = 0
+    left = limit
+    while True:
+        if stop is not None and stop.is_set():
+            raise InterruptedError("scan stopped")
+        if len(buf) - carry < BLOCK_BYTES:  # one word longer than a block: make room
+            buf = np.concatenate([buf[:carry], np.empty(len(buf), dtype=np.uint8)])
+        want = BLOCK_BYTES if left is None else min(BLOCK_BYTES, left)
+        n = f.readinto(memoryview(buf)[carry:carry + want]) if want else 0
+        if not n:
+            break
+        if left is not None:
+            left -= n
+        end = carry + n
+        cut = last_separator_end(buf[:end])
+        if cut == 0:
+            carry = end
+            continue
+        yield buf[:cut]
+        carry = end - cut
+        buf[:carry] = buf[cut:end].copy()
+    if carry:
+        yield buf[:carry]
+
+
+@dataclass
+class RangeScan:
+    """One range's table and id stream (in a spool file or arrays in memory)."""
+
+    range: ByteRange
+    table: Table
+    ids: list = field(default_factory=list)   # int32 arrays, when kept in memory
+    spool: object = None                      # an unnamed temporary file of int32 ids, when spooled
+    n_ids: int = 0
+    nul_bytes: int = 0
+    looks_binary: bool = False
+
+    def id_blocks(self, block_items: int = BLOCK_BYTES):
+        """The range's id stream (entry ids of its own table, LINE_END marks) in blocks."""
+        if self.spool is None:
+            yield from self.ids
+            return
+        self.spool.seek(0)
+        buf = np.empty(block_items, dtype=np.int32)
+        while True:
+            n = self.spool.readinto(memoryview(buf).cast("B")) // 4
+            if not n:
+                return
+            yield buf[:n]
+
+
+_BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xca\xfe\xba\xbe")
+
+
+def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_size,
+                stop: threading.Event) -> RangeScan:
+    table = Table()
+    result = RangeScan(rng, table)
+    if spool_dir is not None:
+        result.spool = tempfile.TemporaryFile(dir=spool_dir, prefix=".fastw2v-ids.")
+        spools.append(result.spool)
+    ids = np.empty(0, dtype=np.int32)
+    min_reduce = 1
+    try:
+        with open_binary(rng.input) as f:
+            if rng.start:
+                f.seek(rng.start)
+            else:
+                result.looks_binary = f.head.startswith(_BINARY_MAGIC)
+            limit = None if rng.end is None else rng.end - rng.start
+            for data in _blocks(f, limit, stop):
+                if len(ids) < len(data) + 2:
+                    ids = np.empty(len(data) + 2, dtype=np.int32)
+                result.nul_bytes += len(data) - np.count_nonzero(data)
+                position = n_ids = 0
+                while True:
+                    position, n_ids = _scan(data, position, BYTE_CLASSES, *table.arrays(), ids, n_ids)
+                    if position >= len(data):
+                        break
+                    table.grow(len(data) - position)
+                result.n_ids += n_ids
+                if result.spool is not None:
+                    result.spool.write(memoryview(ids[:n_ids]).cast("B"))
+                else:
+                    result.ids.append(ids[:n_ids].copy())
+                if max_vocab_size is not None and table.state[_N_LIVE] > max_vocab_size:
+                    min_reduce = table.prune(max_vocab_size, min_reduce)
+    except (OSError, EOFError, ValueError) as e:  # unreadable or corrupt compressed data
+        if isinstance(e, (InputError, InterruptedError)):
+            raise
+        raise InputError(f"{rng.input.name}: {e}") from None
+    return result
+
+
+@dataclass
+class Scan:
+    """The merged table and each range's id stream with its map into the table."""
+
+    table: Table
+    ranges: list            # RangeScan, in input order
+    maps: list              # per range: its entry id -> merged entry id
+    inputs: list            # Input
+    nul_bytes: list         # per input
+    looks_binary: list      # per input
+    spools: list = field(default_factory=list)  # open spool files
+
+    @property
+    def raw_word_count(self) -> int:
+        return self.table.tokens
+
+    def not_text(self) -> list[str]:
+        """Inputs that look binary: a known binary header, or 1 NUL byte in 1000."""
+        return [inp.name for inp, nul, binary in zip(self.inputs, self.nul_bytes, self.looks_binary)
+                if binary or nul * 1000 >= max(inp.size, 1)]
+
+    def close(self):
+        """Release the spooled id streams (unnamed files: nothing is left on disk)."""
+        while self.spools:
+            self.spools.pop().close()
+
+
+def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spool_dir=None) -> Scan:
+    """Count the words of `inputs` and record each token's entry, on up to
+    `threads` threads.  With `spool_dir`, the id streams of inputs larger
+    than SPOOL_IN_MEMORY_BYTES in all (or of any stream) go to unnamed files
+    there (released by Scan.close); else they stay in memory."""
+    compressed = [inp.regular and is_compressed(inp) for inp in inputs]
+    workers = 1 if max_vocab_size is not None else max(1, threads)
+    ranges = plan_ranges(inputs, workers, compressed)
+    spool = spool_dir
+    if spool is not None and all(inp.regular for inp in inputs) and \
+            sum(inp.size * (8 if packed else 1) for inp, packed in zip(inputs, compressed)) < SPOOL_IN_MEMORY_BYTES:
+        spool = None
+    merged = Table()
+    result = Scan(merged, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
+    stop = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(ranges)), thread_name_prefix="fastw2v-scan")
+    try:
+        futures = [pool.submit(_scan_range, r, spool, result.spools, max_vocab_size, stop) for r in ranges]
+        for future in futures:
+            part = future.result()
+            result.ranges.append(part)
+            result.maps.append(merged.merge(part.table, merged.tokens))
+            merged.state[_TOKENS] += part.table.tokens
+            result.nul_bytes[part.range.source] += part.nul_bytes
+            result.looks_binary[part.range.source] |= part.looks_binary
+            part.table = None  # its entries live on in the merged table
+    except BaseException:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        result.close()
+        raise
+    pool.shutdown(wait=True)
+    return result
