@@ -53,6 +53,7 @@ from .scan import LINE_END, Scan, scan_inputs
 from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
 
 MAGIC = b"FW2VCORP"
+SUFFIX = ".fw2v"
 VERSION = 1
 PREAMBLE = struct.Struct("<8sIIQQII")  # magic, version, 0, trailer offset, trailer length, trailer CRC, own CRC
 PREAMBLE_BYTES = 64
@@ -565,6 +566,9 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
     """
     start = time.perf_counter()
     inputs = expand_inputs(paths)
+    for inp in inputs:
+        if inp.path.endswith(SUFFIX) and not (inp.regular and is_corpus_file(inp.path)):
+            raise CorpusFileError(f"{inp.name}: not a fastw2v corpus file (it is named like one)")
     encoded_inputs = [inp for inp in inputs if inp.regular and is_corpus_file(inp.path)]
     if encoded_inputs:
         if len(inputs) > 1:

@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import queue
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -599,10 +600,8 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
     merged = Table()
     result = Scan(merged, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
     stop = threading.Event()
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(ranges)), thread_name_prefix="fastw2v-scan")
     try:
-        futures = [pool.submit(_scan_range, r, spool, result.spools, max_vocab_size, stop) for r in ranges]
-        for future in futures:
+        for future in _in_workers(ranges, workers, stop, _scan_range, spool, result.spools, max_vocab_size, stop):
             part = future.result()
             result.ranges.append(part)
             result.maps.append(merged.merge(part.table, merged.tokens))
@@ -612,8 +611,32 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
             part.table = None  # its entries live on in the merged table
     except BaseException:
         stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
         result.close()
         raise
-    pool.shutdown(wait=True)
     return result
+
+
+def _in_workers(items, workers: int, stop: threading.Event, fn, *args) -> list[Future]:
+    """fn(item, *args) for each item on `workers` daemon threads, as futures
+    in item order.  Daemon threads, unlike a ThreadPoolExecutor's, cannot hold
+    the process up: one blocked reading a pipe is simply left behind when an
+    interrupted run exits.  Once `stop` is set no new item starts."""
+    futures = [Future() for _ in items]
+    todo = queue.SimpleQueue()
+    for pair in zip(items, futures):
+        todo.put(pair)
+
+    def work():
+        while not stop.is_set():
+            try:
+                item, future = todo.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                future.set_result(fn(item, *args))
+            except BaseException as e:  # handed to the waiting thread
+                future.set_exception(e)
+
+    for k in range(min(workers, len(items))):
+        threading.Thread(target=work, name=f"fastw2v-scan-{k}", daemon=True).start()
+    return futures

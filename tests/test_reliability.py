@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from gensim.models import KeyedVectors as GensimKV
+
 import fastw2v
 from fastw2v.cli import main
 from fastw2v.progress import Progress
@@ -116,20 +118,103 @@ def test_cli_stops_on_signal_and_resumes(tmp_path, signum, code):
     assert out.read_bytes() != b"previous"
 
 
-def test_cli_resume_rejects_new_settings(tmp_path):
+def interrupted_cli_run(args, signal_at_call, words_per_part=3000):
+    """Run `fastw2v train args` in a process that sends itself SIGINT during
+    kernel call number `signal_at_call` (a deterministic Ctrl-C); its slices
+    are those of WORDS_PER_PART = words_per_part (see small_calls)."""
+    code = (f"import importlib, os, signal\n"
+            f"t = importlib.import_module('fastw2v.train')\n"
+            f"t.WORDS_PER_PART = {words_per_part}\n"
+            f"run, calls = t._CpuRunner.run, []\n"
+            f"def signalling(self, *a):\n"
+            f"    calls.append(1)\n"
+            f"    if len(calls) == {signal_at_call}:\n"
+            f"        os.kill(os.getpid(), signal.SIGINT)\n"
+            f"    return run(self, *a)\n"
+            f"t._CpuRunner.run = signalling\n"
+            f"from fastw2v.cli import main\n"
+            f"main({[str(a) for a in args]!r})\n")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_resume_with_the_same_command_line(tmp_path, small_calls):
+    """The natural up-arrow + --resume: every option repeated, the result
+    byte-identical to an uninterrupted run (one thread)."""
+    corpus = topic_corpus(tmp_path / "c.txt", n_lines=2000)
+    options = ["--dim", "12", "--window", "3", "--epochs", "3", "--threads", "1", "--min-count", "2", "--cbow",
+               "--negative", "3", "--seed", "4", "--sample", "1e-3", "-q"]
+    reference = tmp_path / "ref.bin"
+    assert CliRunner().invoke(main, ["train", str(corpus), "-o", str(reference), *options]).exit_code == 0
+    out, ck = tmp_path / "v.bin", tmp_path / "ck.npz"
+    args = ["train", str(corpus), "-o", str(out), *options, "--checkpoint", str(ck)]
+    stopped = interrupted_cli_run(args, signal_at_call=4)  # the second epoch's first call
+    assert stopped.returncode == 130, stopped.stderr
+    assert not out.exists() and ck.exists()
+    result = CliRunner().invoke(main, [*args, "--resume", str(ck)])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() == reference.read_bytes()
+
+
+@pytest.mark.parametrize("option,value,saved", [("--dim", "10", "8"), ("--window", "2", "5"), ("--negative", "7", "5"),
+                                                ("--min-count", "3", "5"), ("--epochs", "4", "1"),
+                                                ("--sample", "0", "0.001")])
+def test_cli_resume_refuses_other_settings_by_name(tmp_path, option, value, saved):
     corpus = topic_corpus(tmp_path / "c.txt", n_lines=300)
     ck = tmp_path / "ck.npz"
     runner = CliRunner()
     assert runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--checkpoint", str(ck),
                                 "--dim", "8", "--epochs", "1", "-q"]).exit_code == 0
-    result = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--resume", str(ck),
-                                  "--dim", "10"])
-    assert result.exit_code == 2 and "--dim 10 (the checkpoint has 8)" in result.output
+    same = ["--epochs", "1"] if option != "--epochs" else ["--dim", "8"]  # given again with its own value
+    result = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "w.bin"), "--resume", str(ck),
+                                  *same, option, value])
+    assert result.exit_code == 2, result.output
+    shown = {"--sample": "0.0"}.get(option, value)
+    assert f"differ: {option} {shown} (the checkpoint has {saved}). Leave these options out" in result.output
+    assert not (tmp_path / "w.bin").exists()
+
+
+def test_cli_resume_with_other_threads_and_after_the_end(tmp_path, small_calls):
+    corpus = topic_corpus(tmp_path / "c.txt", n_lines=2000)
+    out, ck = tmp_path / "v.bin", tmp_path / "ck.npz"
+    args = ["train", str(corpus), "-o", str(out), "--dim", "8", "--epochs", "2", "--threads", "1",
+            "--checkpoint", str(ck), "-q"]
+    assert interrupted_cli_run(args, signal_at_call=2).returncode == 130
+    result = CliRunner().invoke(main, [*args, "--threads", "2", "--resume", str(ck)])
+    assert result.exit_code == 0, result.output
+    assert GensimKV.load_word2vec_format(str(out), binary=True).vector_size == 8
+    first = out.read_bytes()
+    out.unlink()
+    result = CliRunner().invoke(main, ["train", str(corpus), "-o", str(out), "--resume", str(ck)])
+    assert result.exit_code == 0, result.output
+    assert "the checkpoint's run had finished (2 epochs): writing its outputs" in result.output
+    assert out.read_bytes() == first
+
+
+def test_cli_resume_refuses_a_saved_model(tmp_path):
+    corpus = topic_corpus(tmp_path / "c.txt", n_lines=300)
+    runner = CliRunner()
     model = tmp_path / "m.npz"
     assert runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--save-model", str(model),
                                 "--dim", "8", "--epochs", "1", "-q"]).exit_code == 0
     result = runner.invoke(main, ["train", str(corpus), "-o", str(tmp_path / "v.bin"), "--resume", str(model)])
     assert result.exit_code == 2 and "not a checkpoint" in result.output
+
+
+def test_a_corpus_too_small_to_train_warns_why(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("the cat sat on the mat\n" * 3)
+    with pytest.warns(fastw2v.TrainingWarning) as caught:
+        fastw2v.train(path, min_count=1, dim=4, epochs=2, threads=1, quiet=True)
+    messages = [str(w.message) for w in caught]
+    assert any("subsampling (sample=0.001) keeps only" in m and "sample=0" in m for m in messages), messages
+    assert any(m.startswith("no training example in 2 epochs") for m in messages), messages
+    result = CliRunner().invoke(main, ["train", str(path), "-o", str(tmp_path / "v.bin"), "--min-count", "1",
+                                       "--dim", "4", "--epochs", "1", "-q"])
+    assert result.exit_code == 0
+    assert "warning: subsampling (sample=0.001) keeps only" in result.output and "--sample 0" in result.output
+    result = CliRunner().invoke(main, ["train", str(path), "-o", str(tmp_path / "v.bin"), "--min-count", "1",
+                                       "--dim", "4", "--epochs", "1", "-q", "--sample", "0"])
+    assert result.exit_code == 0 and result.output == ""
 
 
 def test_continue_training_adds_words(tmp_path):
