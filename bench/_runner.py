@@ -14,13 +14,22 @@ import time
 from pathlib import Path
 
 
-def peak_rss_bytes() -> int:
-    """Peak resident memory of this process so far (VmHWM, Linux)."""
+def memory_status(field: str = "VmHWM") -> int:
+    """A memory figure of this process in bytes from /proc/self/status (Linux):
+    VmHWM (the peak resident set so far), VmRSS (now)."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmHWM in /proc/self/status")
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def peak_rss_bytes() -> int:
+    return memory_status("VmHWM")
+
+
+def memory_now() -> dict:
+    return {"rss": memory_status("VmRSS"), "peak": memory_status("VmHWM")}
 
 
 def run_fastw2v(spec: dict) -> tuple[dict, list, object]:
@@ -29,17 +38,22 @@ def run_fastw2v(spec: dict) -> tuple[dict, list, object]:
     from fastw2v.train import Word2Vec, load_training_corpus
 
     p = spec["params"]
+    memory = {"imports": memory_now()}
     config = Config(sg=p["sg"], hs=p["hs"], negative=p["negative"], dim=p["dim"], window=p["window"],
                     sample=p["sample"], min_count=p["min_count"], epochs=spec["epochs"], alpha=p["alpha"],
                     min_alpha=p["min_alpha"], threads=spec["threads"], seed=spec["seed"])
+    where = {"work_dir": spec["work_dir"]} if spec.get("work_dir") else {}  # older fastw2v (bench.memory) has none
     t0 = time.perf_counter()
-    vocab, encoded, _ = load_training_corpus(spec["corpus"], config, work_dir=spec.get("work_dir"))
+    vocab, encoded, _ = load_training_corpus(spec["corpus"], config, **where)
     t1 = time.perf_counter()
+    memory["corpus_loaded"] = memory_now()
     model = Word2Vec.initialize(config, vocab)
     t2 = time.perf_counter()
+    memory["weights_made"] = memory_now()
     stats = model.train_encoded(encoded)
     t3 = time.perf_counter()
-    encoded.close()
+    memory["trained"] = memory_now()
+    getattr(encoded, "close", lambda: None)()
     return {
         "raw_words": int(encoded.raw_word_count),
         "vocab_size": len(vocab),
@@ -50,6 +64,7 @@ def run_fastw2v(spec: dict) -> tuple[dict, list, object]:
         "compile_seconds": model.compile_seconds,
         "end_lr": stats[-1].lr,
         "loss": stats[-1].loss,
+        "memory_stages": memory,
     }, list(vocab.words), model.syn0
 
 
@@ -117,7 +132,7 @@ def quality(words: list, vectors, eval_dir: str) -> dict:
 
 
 def main(spec: dict) -> dict:
-    run = run_fastw2v if spec["tool"] == "fastw2v" else run_gensim
+    run = run_fastw2v if spec["tool"].startswith("fastw2v") else run_gensim
     result, words, vectors = run(spec)
     result["words_per_second"] = result["raw_words"] * spec["epochs"] / result["train_seconds"]
     # wall time from process start to the end of training, less the training itself

@@ -60,7 +60,7 @@ PREAMBLE_BYTES = 64
 ALIGN = 64
 TOKEN_BLOCK = 1 << 20      # token ids per checksum (and read) block
 OFFSET_BLOCK = 1 << 17     # sentence offsets per checksum block
-ENCODE_BLOCK = 1 << 22     # id-stream items mapped per call
+ENCODE_BLOCK = 1 << 20     # id-stream items mapped per call (buffers of 4 + 8 MB)
 VOCAB_SETTINGS = ("min_count", "max_vocab_size", "max_final_vocab", "max_sentence_length")
 
 
@@ -424,23 +424,22 @@ class CorpusWriter:
         self._ends = tempfile.TemporaryFile(dir=work_dir)
         self.n_sentences = 0
         self.state = np.zeros(3, np.int64)  # see _encode
+        self._kept = np.empty(ENCODE_BLOCK, np.int32)
+        self._ended = np.empty(ENCODE_BLOCK, np.int64)
 
     def encode(self, ids: np.ndarray, id_map: np.ndarray, max_len: int) -> None:
         """Map an id-stream block (see _encode) and append it."""
         for lo in range(0, len(ids), ENCODE_BLOCK):
-            block = ids[lo:lo + ENCODE_BLOCK]
-            tokens = np.empty(len(block), np.int32)
-            ends = np.empty(len(block) + 1, np.int64)
-            nt, ne = _encode(block, id_map, max_len, self.state, tokens, ends)
-            self.tokens.add(tokens[:nt])
-            ends[:ne].tofile(self._ends)
+            nt, ne = _encode(ids[lo:lo + ENCODE_BLOCK], id_map, max_len, self.state, self._kept, self._ended)
+            self.tokens.add(self._kept[:nt])
+            self._ends.write(memoryview(self._ended[:ne]).cast("B"))
             self.n_sentences += ne
 
     def end_sentence(self) -> None:
         """The end of a file ends the open sentence."""
         if self.state[1] > 0:
             self.state[2] = max(self.state[2], self.state[1])
-            np.array([self.state[0]], np.int64).tofile(self._ends)
+            self._ends.write(np.array([self.state[0]], np.int64).tobytes())
             self.n_sentences += 1
             self.state[1] = 0
 
@@ -454,11 +453,12 @@ class CorpusWriter:
         offsets = _CrcBlocks(f, np.int64, OFFSET_BLOCK)
         offsets.add(np.zeros(1, np.int64))
         self._ends.seek(0)
+        ends = np.empty(OFFSET_BLOCK, np.int64)
         while True:
-            ends = np.fromfile(self._ends, np.int64, count=OFFSET_BLOCK)
-            if not len(ends):
+            n = self._ends.readinto(memoryview(ends).cast("B")) // 8
+            if not n:
                 break
-            offsets.add(ends)
+            offsets.add(ends[:n])
         self._ends.close()
         offset_crcs = offsets.finish()
         sections["offsets"] = (at, 8 * (self.n_sentences + 1))
