@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .evaluate import evaluate_word_analogies, evaluate_word_pairs
+from .evaluate import analogy_accuracy, word_pair_correlations
 from .files import InputError
 from .vectors import KeyedVectors
 
@@ -193,10 +193,10 @@ def evaluate(vectors, analogies, pairs, restrict_vocab, pairs_restrict_vocab, ca
     kv = _load(vectors)
     try:
         result = {
-            "analogies": evaluate_word_analogies(kv, analogies, restrict_vocab, not case_sensitive)
+            "analogies": analogy_accuracy(kv, analogies, restrict_vocab, not case_sensitive)
             if analogies else None,
             "pairs": {
-                name: evaluate_word_pairs(kv, path, pairs_restrict_vocab, not case_sensitive)
+                name: word_pair_correlations(kv, path, pairs_restrict_vocab, not case_sensitive)
                 for name, path in zip(_pair_names(pairs), pairs)
             },
         }

@@ -1075,18 +1075,22 @@ class KeyedVectors:
 
     # ---- evaluation
 
-    def evaluate_word_analogies(self, path, restrict_vocab=30000, case_insensitive=True, dummy4unknown=False):
-        """Analogy accuracy; see fastw2v.evaluate.evaluate_word_analogies."""
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True, dummy4unknown=False,
+                                similarity_function="most_similar"):
+        """Analogy accuracy, as gensim computes and returns it: (score, sections);
+        see fastw2v.evaluate.evaluate_word_analogies."""
         from .evaluate import evaluate_word_analogies
 
-        return evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
+        return evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown,
+                                       similarity_function)
 
-    def evaluate_word_pairs(self, path, restrict_vocab=300000, case_insensitive=True, delimiter="\t",
-                            dummy4unknown=False):
-        """Word-pair similarity correlations; see fastw2v.evaluate.evaluate_word_pairs."""
+    def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
+                            case_insensitive=True, dummy4unknown=False):
+        """Word-pair similarity correlations, as gensim computes and returns
+        them: (pearson, spearman, oov_ratio); see fastw2v.evaluate.evaluate_word_pairs."""
         from .evaluate import evaluate_word_pairs
 
-        return evaluate_word_pairs(self, path, restrict_vocab, case_insensitive, delimiter, dummy4unknown)
+        return evaluate_word_pairs(self, pairs, delimiter, encoding, restrict_vocab, case_insensitive, dummy4unknown)
 
     # ---- files
 

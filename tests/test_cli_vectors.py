@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from fastw2v.cli_vectors import analogy, evaluate, similar
-from fastw2v.evaluate import evaluate_word_analogies, evaluate_word_pairs
+from fastw2v.evaluate import analogy_accuracy, word_pair_correlations
 from fastw2v.vectors import KeyedVectors
 
 from conftest import EVAL
@@ -22,7 +22,7 @@ def vectors(tmp_path_factory) -> tuple[Path, KeyedVectors]:
     rng = np.random.default_rng(0)
     kv = KeyedVectors(WORDS + [f"w{i}" for i in range(100)], rng.standard_normal((112, 10)).astype(np.float32))
     path = tmp_path_factory.mktemp("cli") / "vectors.bin"
-    kv.save_word2vec_format(path)
+    kv.save_word2vec_format(path, binary=True)
     return path, kv
 
 
@@ -91,12 +91,12 @@ def test_evaluate_json(vectors):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out) == {"analogies", "pairs"}
-    analogies = evaluate_word_analogies(kv, EVAL / "questions-words.txt", restrict_vocab=50)
+    analogies = analogy_accuracy(kv, EVAL / "questions-words.txt", restrict_vocab=50)
     for key in ("accuracy", "covered", "total", "sections"):
         assert out["analogies"][key] == analogies[key]
     assert isinstance(out["analogies"]["accuracy"], float) and isinstance(out["analogies"]["total"], int)
     assert set(out["pairs"]) == {"wordsim353.tsv", "simlex999.txt"}
-    pairs = evaluate_word_pairs(kv, EVAL / "wordsim353.tsv")
+    pairs = word_pair_correlations(kv, EVAL / "wordsim353.tsv")
     for key in ("spearman", "pearson", "oov_ratio"):
         assert out["pairs"]["wordsim353.tsv"][key] == pytest.approx(pairs[key])
     only_pairs = json.loads(run(evaluate, path, "--pairs", EVAL / "wordsim353.tsv", "--json").output)
