@@ -3,7 +3,8 @@
 A model file holds everything needed to use a model or continue training
 it: a numpy ``.npz`` archive (no pickles) holding a magic string and a format
 version, the configuration as JSON, the vocabulary (UTF-8 words and counts),
-the weight matrices that exist, the per-epoch history and, for
+the weight matrices that exist, the per-epoch history, the corpus sizes
+gensim reports (``corpus_count``, ``corpus_total_words``) and, for
 checkpoints, the position reached in the training schedule.  A vectors file
 (``KeyedVectors.save``) is the same kind of archive with the words, their
 vectors and counts.  Readers refuse files with another magic or a newer
@@ -49,7 +50,8 @@ def save_model(model, path, training_state: dict | None = None) -> None:
     """Write `model` (a Word2Vec) atomically; `training_state` marks a checkpoint."""
     blob, offsets = _pack_words(model.vocab.words)
     meta = {"magic": MAGIC, "version": VERSION, "config": model.config.to_dict(),
-            "history": [asdict(s) for s in model.history], "training_state": training_state}
+            "history": [asdict(s) for s in model.history], "training_state": training_state,
+            "corpus_count": model.corpus_count, "corpus_total_words": model.corpus_total_words}
     arrays = {"meta": np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8),
               "words": blob, "word_offsets": offsets, "counts": model.vocab.counts}
     for name in WEIGHTS:
@@ -85,8 +87,11 @@ def load_model(path):
             raise
         raise ModelFileError(f"{path}: not a readable fastw2v model file ({e})") from None
     config = Config(**meta["config"])
-    model = Word2Vec(config, vocab, weights["syn0"], weights["syn1neg"], weights["syn1"], weights["syn1soft"])
+    model = Word2Vec.from_arrays(config, vocab, weights["syn0"], weights["syn1neg"], weights["syn1"],
+                                 weights["syn1soft"])
     model.history = [EpochStats(**s) for s in meta["history"]]
+    model.corpus_count = meta.get("corpus_count")
+    model.corpus_total_words = meta.get("corpus_total_words")
     return model, meta.get("training_state")
 
 

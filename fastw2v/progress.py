@@ -23,7 +23,8 @@ class Progress:
         self.interval = interval
         self._last = 0.0
 
-    def update(self, epoch: int, fraction: float, words_per_second: float, lr: float, loss: float):
+    def update(self, epoch: int, fraction: float, words_per_second: float, lr: float, loss: float, state=None):
+        """After each kernel call; `state` (the TrainingState) is for stand-ins that record more."""
         if not self.live:
             return
         now = time.monotonic()
