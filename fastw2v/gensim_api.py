@@ -18,6 +18,8 @@ import re
 import warnings
 from numbers import Integral
 
+import numpy as np
+
 from .config import Config, ConfigError
 
 # gensim's name -> fastw2v's name, for the parameters spelled differently
@@ -51,8 +53,8 @@ def refuse_unsupported(where: str, **given) -> None:
 
 
 def flag(name: str, value) -> bool:
-    """A flag given as gensim documents it (0 or 1) or as a bool."""
-    if isinstance(value, Integral) and value in (0, 1):
+    """A flag given as gensim documents it (0 or 1) or as a bool (numpy's too)."""
+    if isinstance(value, (Integral, np.bool_)) and value in (0, 1):
         return bool(value)
     raise ConfigError(f"{name} must be 0 or 1 (or False/True), got {value!r}")
 

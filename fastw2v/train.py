@@ -463,9 +463,9 @@ class Word2Vec:
         learning rate decays again from alpha (start_alpha) to min_alpha
         (end_alpha) over `epochs` passes.
 
-        total_examples and total_words are checked against the corpus (a
-        warning when they differ); fastw2v always schedules over the words it
-        trains.  callbacks get on_train_begin, on_epoch_begin, on_epoch_end
+        total_examples (for token lists) and total_words are checked against
+        the corpus (a warning when they differ); fastw2v always schedules
+        over the words it trains.  callbacks get on_train_begin, on_epoch_begin, on_epoch_end
         and on_train_end(model).  `changes` may set any non-structural
         Config field (threads, seed, sample, window, ...).  With
         `checkpoint`, resumable state is saved there (see train_encoded).
@@ -490,7 +490,7 @@ class Word2Vec:
         check_device(config)
         built_on, self._built_on = self._built_on, None
         if built_on is not None and (built_on[0] is corpus or (_is_file_corpus(corpus) and built_on[0] == corpus)):
-            encoded, count = built_on[1], self.corpus_count
+            encoded, count = built_on[1], None if _is_file_corpus(corpus) else self.corpus_count
         else:
             sentences, count = self._listed(corpus)
             _, encoded, invalid = load_training_corpus(sentences, config, base=self.vocab, fixed=True)

@@ -199,3 +199,17 @@ def test_internal_constructor_is_from_arrays(sentences):
     copy = Word2Vec.from_arrays(model.config, model.vocab, model.syn0, model.syn1neg)
     assert copy.wv.index_to_key == model.wv.index_to_key and copy.syn0 is model.syn0
     assert copy.config.sg is True  # fastw2v.train: the C tool's skip-gram default
+
+
+def test_file_corpus_checks_words_not_lines(sentences, tmp_path):
+    """gensim counts a file's lines and fastw2v its trained sentences: only total_words is checked."""
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in sentences) + "\nzzz\n")  # a line of one rare word
+    model = Word2Vec(vector_size=4, min_count=3, sg=np.True_, epochs=1)
+    model.build_vocab(corpus_file=str(path))
+    lines = sum(1 for s in sentences if s) + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.train(corpus_file=str(path), total_examples=lines, total_words=model.corpus_total_words, epochs=1)
+    with pytest.warns(UserWarning, match="supplied word count"):
+        model.train(corpus_file=str(path), total_words=5, epochs=1)
