@@ -3,7 +3,11 @@ defaults, build_vocab and train as gensim runs them, the same vocabulary and
 counts on the same corpus, and every gensim parameter either honoured or
 refused by name."""
 import inspect
+import re
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,7 +17,7 @@ import fastw2v
 from fastw2v import ConfigError, Word2Vec
 from fastw2v.gensim_api import UNSUPPORTED
 
-from conftest import war_and_peace_lines
+from conftest import EVAL, war_and_peace_lines
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +217,27 @@ def test_file_corpus_checks_words_not_lines(sentences, tmp_path):
         model.train(corpus_file=str(path), total_examples=lines, total_words=model.corpus_total_words, epochs=1)
     with pytest.warns(UserWarning, match="supplied word count"):
         model.train(corpus_file=str(path), total_words=5, epochs=1)
+
+
+def test_switch_demo_runs_unchanged_on_both(tmp_path):
+    """bench/gensim_switch_demo.py on fastw2v, and with its import line swapped
+    on gensim: both run through, with the same counts and sizes."""
+    script = (Path(__file__).resolve().parents[1] / "bench" / "gensim_switch_demo.py").read_text()
+    on_gensim = script.replace("\nfrom fastw2v import Word2Vec, KeyedVectors\n",
+                               "\nfrom gensim.models import Word2Vec, KeyedVectors\n")
+    assert [a for a, b in zip(script.splitlines(), on_gensim.splitlines()) if a != b] == \
+        ["from fastw2v import Word2Vec, KeyedVectors"]
+    corpus = tmp_path / "wp.txt"
+    corpus.write_text("".join(war_and_peace_lines(4000)))
+    outputs = []
+    for source in (script, on_gensim):
+        run = subprocess.run([sys.executable, "-", str(corpus), str(EVAL / "questions-words.txt"),
+                              str(EVAL / "wordsim353.tsv")], input=source, capture_output=True, text=True,
+                             timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        same = [re.sub(r", [0-9.]+ s$", "", line) for line in run.stdout.splitlines()
+                if line.startswith(("Word2Vec<", "vector of", "count of", "vocabulary ", "model reloaded",
+                                    "word2vec text file", "== "))]
+        coverage = re.search(r"analogies: .* of (\d+); (\d+) sections", run.stdout).groups()
+        outputs.append((same, coverage, run.stdout.count("  epoch ")))
+    assert outputs[0] == outputs[1] and outputs[0][2] == 10 and len(outputs[0][0]) == 11
