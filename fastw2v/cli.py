@@ -192,6 +192,36 @@ work_dir_option = click.option(
          "process) [default: the output's folder].")
 
 
+# The word2vec C tool's flags, and what to write for them in `fastw2v train`
+C_TOOL_FLAGS = {
+    "-train": "give the corpus as an argument, fastw2v train CORPUS -o OUTPUT", "-output": "use -o/--output",
+    "-size": "use --dim", "-window": "use --window", "-sample": "use --sample", "-negative": "use --negative",
+    "-hs": "use --hs", "-threads": "use --threads", "-iter": "use --epochs", "-min-count": "use --min-count",
+    "-alpha": "use --alpha", "-cbow": "use --cbow or --sg", "-binary": "use --binary or --text",
+    "-save-vocab": "use --save-vocab", "-read-vocab": "fastw2v train has no such option",
+    "-classes": "fastw2v train has no such option", "-debug": "use --debug",
+}
+# other tools' long spellings of `fastw2v train`'s options
+OTHER_SPELLINGS = {"--size": "--dim", "--vector-size": "--dim", "--workers": "--threads"}
+
+
+class TrainCommand(click.Command):
+    """`fastw2v train`: C-tool spellings (-size 100, which click would read as
+    -s ize) stop with a one-line usage error naming the option to use."""
+
+    def parse_args(self, ctx, args):
+        for arg in args:
+            if arg == "--":
+                break
+            name = str(arg).split("=", 1)[0]
+            if name in C_TOOL_FLAGS:
+                raise click.UsageError(f"{name} is the word2vec C tool's spelling: {C_TOOL_FLAGS[name]} "
+                                       f"(fastw2v-word2vec takes the C tool's flags as they are)", ctx)
+            if name in OTHER_SPELLINGS:
+                raise click.UsageError(f"no such option {name}: use {OTHER_SPELLINGS[name]}", ctx)
+        return super().parse_args(ctx, args)
+
+
 def _config_fields(options: dict) -> dict:
     """Click option values as Config fields (--fixed-window is dynamic_window=False)."""
     options = dict(options)
@@ -285,7 +315,7 @@ def _resume_config(checkpoint_config: Config, given: dict) -> Config:
     return checkpoint_config.replace(threads=given["threads"]) if "threads" in given else checkpoint_config
 
 
-@main.command()
+@main.command(cls=TrainCommand)
 @click.argument("corpus", nargs=-1, required=True, type=click.Path(dir_okay=True, allow_dash=True, path_type=str))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Word vectors file to write.")
 @_training_options

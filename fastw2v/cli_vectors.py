@@ -8,6 +8,7 @@ errors (a missing or unreadable file, wrong arguments) or 1 for data errors
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import click
 
-from .evaluate import evaluate_word_analogies, evaluate_word_pairs
+from .evaluate import RESTRICT_VOCAB, analogy_accuracy, word_pair_correlations
 from .files import InputError
 from .vectors import KeyedVectors
 
@@ -166,37 +167,55 @@ def _pair_names(paths):
     return [name if names.count(name) == 1 else path for name, path in zip(names, paths)]
 
 
+STANDARD_SETS = ("questions-words.txt", "simlex999.txt", "wordsim353.tsv")
+
+
+def standard_sets() -> tuple[str, list[str]]:
+    """Google's analogies, SimLex-999 and WordSim-353 from gensim's installed
+    test data (found without importing gensim).  fastw2v does not ship them:
+    the licences of SimLex-999 and WordSim-353 are not stated by their authors."""
+    spec = importlib.util.find_spec("gensim")
+    folder = Path(spec.origin).parent / "test" / "test_data" if spec and spec.origin else None
+    if folder is None or not all((folder / name).is_file() for name in STANDARD_SETS):
+        raise UsageProblem("no test set named, and gensim (whose test data holds the standard sets) is not "
+                           "installed: give --analogies FILE and/or --pairs FILE, or pip install gensim")
+    analogies, *pairs = (str(folder / name) for name in STANDARD_SETS)
+    return analogies, pairs
+
+
 @click.command("evaluate", cls=OneLineCommand)
 @click.argument("vectors")
 @click.option("--analogies", metavar="FILE", help="Analogy questions (Google's questions-words.txt format).")
 @click.option("--pairs", metavar="FILE", multiple=True,
               help="Word pairs with human similarity scores, tab-separated (SimLex-999, WordSim-353); repeatable.")
-@click.option("--restrict-vocab", default=30000, show_default=True, type=click.IntRange(min=1),
-              help="Answer analogies from the first N words only, as compute-accuracy does.")
-@click.option("--pairs-restrict-vocab", default=300000, show_default=True, type=click.IntRange(min=1),
+@click.option("--restrict-vocab", default=RESTRICT_VOCAB, show_default=True, type=click.IntRange(min=1),
+              help="Answer analogies from the first N words only (gensim's default; compute-accuracy uses 30000).")
+@click.option("--pairs-restrict-vocab", default=RESTRICT_VOCAB, show_default=True, type=click.IntRange(min=1),
               help="Treat words after the first N as unknown in word pairs.")
 @click.option("--case-sensitive", is_flag=True, help="Compare words as written instead of upper-cased.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of tables.")
 def evaluate(vectors, analogies, pairs, restrict_vocab, pairs_restrict_vocab, case_sensitive, as_json):
-    """Score vectors on analogy questions and word-pair similarities.
+    """Score vectors on analogy questions and word-pair similarities, as gensim does.
 
     Analogies count a question right when the nearest word to B - A + C
     (excluding A, B and C) is D; questions with a word outside the first
     --restrict-vocab words are skipped.  Word pairs report the Spearman and
     Pearson correlations of cosine similarity with the human scores, and the
-    percentage of pairs skipped for an unknown word.
+    percentage of pairs skipped for an unknown word.  With no set named,
+    Google's analogies, SimLex-999 and WordSim-353 are taken from gensim's
+    installed test data.
     """
     if not analogies and not pairs:
-        raise UsageProblem("nothing to evaluate: give --analogies FILE and/or --pairs FILE")
+        analogies, pairs = standard_sets()
     for path in ([analogies] if analogies else []) + list(pairs):
         _readable(path, "test file")
     kv = _load(vectors)
     try:
         result = {
-            "analogies": evaluate_word_analogies(kv, analogies, restrict_vocab, not case_sensitive)
+            "analogies": analogy_accuracy(kv, analogies, restrict_vocab, not case_sensitive)
             if analogies else None,
             "pairs": {
-                name: evaluate_word_pairs(kv, path, pairs_restrict_vocab, not case_sensitive)
+                name: word_pair_correlations(kv, path, pairs_restrict_vocab, not case_sensitive)
                 for name, path in zip(_pair_names(pairs), pairs)
             },
         }

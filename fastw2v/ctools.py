@@ -265,7 +265,7 @@ class CProgress(Progress):
         self.threads = threads
         self.shown = False
 
-    def update(self, epoch, fraction, words_per_second, lr, loss):
+    def update(self, epoch, fraction, words_per_second, lr, loss, state=None):
         if not self.live:
             return
         done = 100.0 * (epoch - 1 + fraction) / self.epochs

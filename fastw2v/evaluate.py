@@ -2,24 +2,32 @@
 questions-words.txt) and correlations with human word-pair similarity
 judgements (SimLex-999, WordSim-353).
 
-Both follow gensim 4.4's protocol (KeyedVectors.evaluate_word_analogies and
-evaluate_word_pairs), so the same vectors give the same numbers, but analogy
-questions are answered in batches, one matrix product per batch.  The
-correlations are computed with numpy: scipy is not needed.
+Both follow gensim 4.4's protocol, defaults and return values
+(KeyedVectors.evaluate_word_analogies and evaluate_word_pairs), so the same
+vectors give the same numbers and a gensim script reads them the same way;
+analogy questions are answered in batches, one matrix product per batch.
+``analogy_accuracy`` and ``word_pair_correlations`` give the same results as
+flat dicts (for `fastw2v evaluate --json` and the benchmarks).  The
+correlations and their p-values are computed with numpy and the math module:
+scipy is not needed.
 """
 from __future__ import annotations
 
 import io
+import math
 import os
+from typing import NamedTuple
 
 import numpy as np
 
 from .files import open_binary
 from .vectors import BLOCK_ELEMENTS, top_k, unit_rows
 
-__all__ = ["evaluate_word_analogies", "evaluate_word_pairs", "pearson", "spearman", "rank_average"]
+__all__ = ["evaluate_word_analogies", "evaluate_word_pairs", "analogy_accuracy", "word_pair_correlations",
+           "Correlation", "pearson", "spearman", "rank_average"]
 
 ANALOGY_TOPN = 5  # gensim looks for the answer among the 5 nearest non-question words
+RESTRICT_VOCAB = 300000  # gensim's default for both evaluations
 
 
 def _test_vocabulary(kv, restrict_vocab, case_insensitive):
@@ -68,62 +76,107 @@ def _solve_analogies(kv, rows, canonical, questions):
     return right
 
 
-def evaluate_word_analogies(kv, path, restrict_vocab=30000, case_insensitive=True, dummy4unknown=False) -> dict:
-    """Accuracy on analogy questions "a b c d" (a is to b as c is to d),
-    grouped by ": section" lines, as the C tool's compute-accuracy and gensim
-    score them: only the first `restrict_vocab` words are used; questions with
-    a word outside them are skipped (or, with dummy4unknown, counted wrong);
-    words are compared upper-cased unless case_insensitive is False.
+class _Section:
+    """One ': name' section of an analogy file: questions read, and those
+    answered right or wrong (in file order), each as its four words in
+    test-set form."""
 
-    Returns {"accuracy", "correct", "covered" (questions answered), "total"
-    (questions in the file), "skipped" (total - covered), "oov_ratio" (percent
-    of questions with an unknown word), "sections": {name: {"accuracy",
-    "correct", "covered", "total"}}, "semantic": {...}, "syntactic": {...}}
-    (syntactic sections are those named gram*, as in questions-words.txt).
-    """
+    def __init__(self, name):
+        self.name = name
+        self.total = 0
+        self.graded = []  # (forms, index among the answerable questions, or -1: unknown word, counted wrong)
+        self.correct = []
+        self.incorrect = []
+
+
+def _grade_analogies(kv, path, restrict_vocab, case_insensitive, dummy4unknown):
+    """(sections in file order, questions answered) for an analogy file; see
+    evaluate_word_analogies.  A question with a word outside the first
+    `restrict_vocab` words is skipped, or graded wrong with dummy4unknown."""
     rows, vocab, canonical = _test_vocabulary(kv, restrict_vocab, case_insensitive)
-    sections = {}  # name -> [questions in file, questions answered or counted wrong]
-    questions, owners = [], []
-    section = None
+    sections = []
+    questions = []  # word rows of the answerable questions
     with open_binary(path) as f:
         text = f.read().decode("utf-8")
     for line_no, line in enumerate(text.split("\n"), 1):
         if line.startswith(": "):
-            section = line.lstrip(": ").strip()
-            sections.setdefault(section, [0, 0])
+            sections.append(_Section(line.lstrip(": ").strip()))
             continue
         words = line.split()
         if not words:
             continue
-        if section is None:
+        if not sections:
             raise ValueError(f"{os.fspath(path)}: line {line_no}: question before the first ': section' line")
         if len(words) != 4:
             continue
-        counts = sections[section]
-        counts[0] += 1
-        forms = [w.upper() for w in words] if case_insensitive else words
+        section = sections[-1]
+        section.total += 1
+        forms = tuple(w.upper() for w in words) if case_insensitive else tuple(words)
         ids = [vocab.get(form) for form in forms]
         if None in ids:
-            counts[1] += dummy4unknown
+            if dummy4unknown:
+                section.graded.append((forms, -1))
             continue
-        counts[1] += 1
+        section.graded.append((forms, len(questions)))
         questions.append(ids)
-        owners.append(section)
-    right = _solve_analogies(kv, rows, canonical, np.array(questions, np.int64).reshape(-1, 4))
-    correct = dict.fromkeys(sections, 0)
-    for owner, ok in zip(owners, right.tolist()):
-        correct[owner] += ok
-    per_section = {name: _summary(correct[name], covered, total) for name, (total, covered) in sections.items()}
-    total = sum(t for t, _ in sections.values())
-    covered = sum(c for _, c in sections.values())
-    answered = len(questions)
-    result = _summary(sum(correct.values()), covered, total)
+    right = _solve_analogies(kv, rows, canonical, np.array(questions, np.int64).reshape(-1, 4)).tolist()
+    for section in sections:
+        for forms, q in section.graded:
+            (section.correct if q >= 0 and right[q] else section.incorrect).append(forms)
+    return sections, len(questions)
+
+
+def evaluate_word_analogies(kv, analogies, restrict_vocab=RESTRICT_VOCAB, case_insensitive=True,
+                            dummy4unknown=False, similarity_function="most_similar"):
+    """Accuracy on analogy questions "a b c d" (a is to b as c is to d),
+    grouped by ": section" lines, scored as gensim 4.4 and the C tool's
+    compute-accuracy score them: only the first `restrict_vocab` words are
+    used; questions with a word outside them are skipped (or, with
+    dummy4unknown, counted wrong); words are compared upper-cased unless
+    case_insensitive is False; 3CosAdd answers (gensim uses it whatever
+    `similarity_function` says, so only 'most_similar' is accepted).
+
+    Returns gensim's (score, sections): the overall accuracy, and per section
+    in file order a dict {"section": name, "correct": [(a, b, c, d), ...],
+    "incorrect": [...]} with the questions in test-set form (upper-cased
+    when case_insensitive), then a last one named "Total accuracy".
+    """
+    if similarity_function != "most_similar":
+        raise ValueError(f"similarity_function must be 'most_similar' (3CosAdd, the only one gensim "
+                         f"implements), not {similarity_function!r}")
+    sections, _ = _grade_analogies(kv, analogies, restrict_vocab, case_insensitive, dummy4unknown)
+    out = [{"section": s.name, "correct": s.correct, "incorrect": s.incorrect} for s in sections]
+    total = {"section": "Total accuracy", "correct": [q for s in sections for q in s.correct],
+             "incorrect": [q for s in sections for q in s.incorrect]}
+    answered = len(total["correct"]) + len(total["incorrect"])
+    out.append(total)
+    return (len(total["correct"]) / answered if answered else 0.0), out
+
+
+def analogy_accuracy(kv, path, restrict_vocab=RESTRICT_VOCAB, case_insensitive=True, dummy4unknown=False) -> dict:
+    """evaluate_word_analogies' numbers as a flat dict (for tables and JSON):
+    {"accuracy", "correct", "covered" (questions graded), "total" (questions
+    in the file), "skipped" (total - covered), "oov_ratio" (percent of
+    questions with an unknown word), "sections": {name: {"accuracy",
+    "correct", "covered", "total"}}, "semantic": {...}, "syntactic": {...}}
+    (syntactic sections are those named gram*, as in questions-words.txt).
+    """
+    sections, answered = _grade_analogies(kv, path, restrict_vocab, case_insensitive, dummy4unknown)
+    merged = {}  # name -> [total, correct, covered]; a repeated section name adds up
+    for s in sections:
+        counts = merged.setdefault(s.name, [0, 0, 0])
+        counts[0] += s.total
+        counts[1] += len(s.correct)
+        counts[2] += len(s.correct) + len(s.incorrect)
+    total = sum(t for t, _, _ in merged.values())
+    covered = sum(c for _, _, c in merged.values())
+    result = _summary(sum(c for _, c, _ in merged.values()), covered, total)
     result["skipped"] = total - covered
     result["oov_ratio"] = 100.0 * (total - answered) / total if total else 0.0
-    result["sections"] = per_section
+    result["sections"] = {name: _summary(c, cov, t) for name, (t, c, cov) in merged.items()}
     for part, syntactic in (("semantic", False), ("syntactic", True)):
-        names = [name for name in sections if name.startswith("gram") == syntactic]
-        result[part] = _summary(sum(correct[n] for n in names), sum(sections[n][1] for n in names))
+        names = [name for name in merged if name.startswith("gram") == syntactic]
+        result[part] = _summary(sum(merged[n][1] for n in names), sum(merged[n][2] for n in names))
     return result
 
 
@@ -155,22 +208,70 @@ def spearman(x, y) -> float:
     return pearson(rank_average(x), rank_average(y))
 
 
-def evaluate_word_pairs(kv, path, restrict_vocab=300000, case_insensitive=True, delimiter="\t",
-                        dummy4unknown=False) -> dict:
-    """Correlation of the cosine similarity of word pairs with human scores,
-    from lines "word1<delimiter>word2<delimiter>score" ('#' lines are
-    comments; malformed lines are skipped), as gensim computes it: pairs with
-    a word outside the first `restrict_vocab` are skipped (or, with
-    dummy4unknown, given similarity 0).
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta function I_x(a, b), by its continued
+    fraction (Abramowitz & Stegun 26.5.8) evaluated with the modified Lentz
+    method, on the side of x where it converges fast."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    if x > (a + 1.0) / (a + b + 2.0):
+        return 1.0 - _betainc(b, a, 1.0 - x)
+    tiny = 1e-300
+    front = math.exp(a * math.log(x) + b * math.log1p(-x) + math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)) / a
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    fraction = d
+    for m in range(1, 100000):
+        for numerator in (m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m)),
+                          -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))):
+            d = 1.0 + numerator * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + numerator / c
+            c = c if abs(c) > tiny else tiny
+            fraction *= c * d
+        if abs(c * d - 1.0) < 1e-16:
+            break
+    return front * fraction
 
-    Returns {"pearson", "spearman", "oov_ratio", "pairs" (pairs used),
-    "oov" (pairs with an unknown word)}; oov_ratio is a percentage (0-100),
-    the value gensim returns.
-    """
+
+def pearson_pvalue(r: float, n: int) -> float:
+    """Two-sided p-value of a Pearson correlation r of n pairs (scipy's:
+    |r| under independence follows a beta distribution)."""
+    if n < 3 or r != r:
+        return float("nan")
+    half = n / 2 - 1
+    return min(1.0, 2 * _betainc(half, half, (1 - abs(r)) / 2))
+
+
+def spearman_pvalue(rho: float, n: int) -> float:
+    """Two-sided p-value of a Spearman correlation rho of n pairs (scipy's:
+    Student's t with n - 2 degrees of freedom)."""
+    if n < 3 or rho != rho:
+        return float("nan")
+    return _betainc((n - 2) / 2, 0.5, (1 - rho) * (1 + rho))
+
+
+class Correlation(NamedTuple):
+    """A correlation and its two-sided p-value, shaped like scipy's results
+    that gensim returns: ``r, p = result``, ``result[0]``, ``result.statistic``."""
+
+    statistic: float
+    pvalue: float
+
+    @property
+    def correlation(self) -> float:
+        return self.statistic
+
+
+def _pair_similarities(kv, path, restrict_vocab, case_insensitive, delimiter, dummy4unknown, encoding):
+    """(human scores, cosine similarities, pairs with an unknown word) from a
+    word-pair file, as gensim reads it; see evaluate_word_pairs."""
     _, vocab, _ = _test_vocabulary(kv, restrict_vocab, case_insensitive)
     gold, left, right = [], [], []
     oov = 0
-    with io.TextIOWrapper(open_binary(path), encoding="utf-8") as f:
+    with io.TextIOWrapper(open_binary(path), encoding=encoding) as f:
         for line in f:
             if not line or line.startswith("#"):
                 continue
@@ -198,6 +299,38 @@ def evaluate_word_pairs(kv, path, restrict_vocab=300000, case_insensitive=True, 
     left, right = np.array(left), np.array(right)
     model = np.einsum("ij,ij->i", normed[left], normed[right]).astype(np.float64)
     model[left < 0] = 0.0
+    return np.array(gold), model, oov
+
+
+def evaluate_word_pairs(kv, pairs, delimiter="\t", encoding="utf8", restrict_vocab=RESTRICT_VOCAB,
+                        case_insensitive=True, dummy4unknown=False):
+    """Correlation of the cosine similarity of word pairs with human scores,
+    from lines "word1<delimiter>word2<delimiter>score" ('#' lines are
+    comments; malformed lines are skipped), as gensim 4.4 computes it: pairs
+    with a word outside the first `restrict_vocab` are skipped (or, with
+    dummy4unknown, given similarity 0); words are compared upper-cased unless
+    case_insensitive is False.
+
+    Returns gensim's (pearson, spearman, oov_ratio): two Correlation tuples
+    (statistic, two-sided p-value) and the percentage (0-100) of pairs with an
+    unknown word.
+    """
+    gold, model, oov = _pair_similarities(kv, pairs, restrict_vocab, case_insensitive, delimiter, dummy4unknown,
+                                          encoding)
+    r, rho = pearson(gold, model), spearman(gold, model)
+    used = len(gold) if dummy4unknown else len(gold) + oov
+    return (Correlation(r, pearson_pvalue(r, len(gold))), Correlation(rho, spearman_pvalue(rho, len(gold))),
+            100.0 * oov / used)
+
+
+def word_pair_correlations(kv, path, restrict_vocab=RESTRICT_VOCAB, case_insensitive=True, delimiter="\t",
+                           dummy4unknown=False, encoding="utf8") -> dict:
+    """evaluate_word_pairs' numbers as a flat dict (for tables and JSON):
+    {"pearson", "spearman", "oov_ratio" (percent, as gensim returns it),
+    "pairs" (pairs with both words known), "oov" (pairs with an unknown word)}.
+    """
+    gold, model, oov = _pair_similarities(kv, path, restrict_vocab, case_insensitive, delimiter, dummy4unknown,
+                                          encoding)
     used = len(gold) if dummy4unknown else len(gold) + oov
     return {
         "pearson": pearson(gold, model),

@@ -55,7 +55,8 @@ class Progress:
         if not write_safely(self.stream, text):
             self.quiet, self.live = True, False
 
-    def update(self, epoch: int, fraction: float, words_per_second: float, lr: float, loss: float):
+    def update(self, epoch: int, fraction: float, words_per_second: float, lr: float, loss: float, state=None):
+        """After each kernel call; `state` (the TrainingState) is for stand-ins that record more."""
         if not self.live:
             return
         now = time.monotonic()

@@ -28,8 +28,11 @@ import numpy as np
 
 from .config import Config, ConfigError
 from .corpus import VOCAB_SETTINGS, EncodedCorpus, LoadReport, Slice, encode_sentences, load_corpus, read_slice
+from .gensim_api import (ConfigAttribute, check_totals, gensim_config, one_corpus, one_spelling, refuse_unsupported,
+                         unknown_options_message)
 from .huffman import build_huffman
 from .kernels_cpu import sigmoid_tables, train_parts
+from .monitor import LossPoint, TrainingHooks, check_loss_every, plot_loss
 from .progress import Progress
 from .sampling import build_alias_table, keep_probabilities, noise_distribution, stream_seed
 from .vocab import Vocabulary
@@ -272,16 +275,71 @@ def words_per_part(config: Config, vocab_size: int) -> int:
 
 
 class Word2Vec:
-    """A word2vec model: configuration, vocabulary, input vectors and output weights.
+    """A word2vec model: configuration, vocabulary, input vectors and output
+    weights, with gensim 4's Word2Vec interface.
+
+    ``Word2Vec(sentences, vector_size=100, ...)`` takes gensim's parameters
+    with gensim's defaults (see fastw2v.gensim_api) and trains at once when
+    given a corpus; ``build_vocab`` then ``train`` do it in two steps, and
+    ``build_vocab(more, update=True)`` then ``train(more, ...)`` train
+    further with new words, as in gensim.  ``wv`` holds the word vectors as a
+    KeyedVectors.
 
     ``syn0`` holds the word vectors; ``syn1neg`` the negative-sampling output
     vectors, ``syn1`` the hierarchical-softmax inner nodes and ``syn1soft``
-    the full-softmax output vectors, each None when that layer is off.
+    the full-softmax output vectors, each None when that layer is off (all
+    None before the vocabulary is built).  ``history`` has the statistics of
+    every epoch trained; ``loss_history`` the loss every ``loss_every`` words.
     """
 
-    def __init__(self, config: Config, vocab: Vocabulary, syn0: np.ndarray,
-                 syn1neg: np.ndarray | None = None, syn1: np.ndarray | None = None,
-                 syn1soft: np.ndarray | None = None):
+    def __init__(self, sentences=None, corpus_file=None, vector_size=None, alpha=0.025, window=5, min_count=5,
+                 max_vocab_size=None, sample=1e-3, seed=1, workers=None, min_alpha=0.0001, sg=0, hs=0, negative=5,
+                 ns_exponent=0.75, cbow_mean=1, hashfxn=hash, epochs=5, null_word=0, trim_rule=None,
+                 sorted_vocab=1, batch_words=10000, compute_loss=False, callbacks=(), comment=None,
+                 max_final_vocab=None, shrink_windows=None, *, dim=None, threads=None, dynamic_window=None,
+                 softmax=False, max_sentence_length=10000, device="cpu", loss_every=None, quiet=True):
+        """gensim's parameters and defaults: CBOW (sg=0) with 5 negative
+        samples, vector_size 100, window 5, min_count 5, alpha 0.025 to
+        min_alpha 0.0001, 5 epochs, workers=3.  fastw2v's names dim, threads
+        and dynamic_window may replace vector_size, workers and
+        shrink_windows; softmax, max_sentence_length and device are fastw2v's
+        own.  compute_loss is accepted (the loss is always computed); the
+        gensim parameters fastw2v has no use for (hashfxn, null_word,
+        trim_rule, sorted_vocab, batch_words) are refused unless left at
+        gensim's defaults.  loss_every=N records the loss every N words
+        (loss_history); quiet=False shows progress on stderr.
+        """
+        refuse_unsupported("Word2Vec", hashfxn=hashfxn, null_word=null_word, trim_rule=trim_rule,
+                           sorted_vocab=sorted_vocab, batch_words=batch_words)
+        config = gensim_config(
+            vector_size=vector_size, workers=workers, shrink_windows=shrink_windows, dim=dim, threads=threads,
+            dynamic_window=dynamic_window, sg=sg, window=window, negative=negative, ns_exponent=ns_exponent, hs=hs,
+            softmax=softmax, cbow_mean=cbow_mean, sample=sample, min_count=min_count, max_vocab_size=max_vocab_size,
+            max_final_vocab=max_final_vocab, max_sentence_length=max_sentence_length, epochs=epochs, alpha=alpha,
+            min_alpha=min_alpha, seed=seed, device=device)
+        check_loss_every(loss_every)
+        self._attach(config, None, None)
+        self.compute_loss = bool(compute_loss)
+        self.comment = comment
+        self.loss_every = loss_every
+        if sentences is None and corpus_file is None:
+            if callbacks:
+                warnings.warn("callbacks are not kept by the model (as in gensim): give them to train()",
+                              stacklevel=2)
+            return
+        self.build_vocab(sentences, corpus_file)
+        self.train(sentences, corpus_file, total_examples=self.corpus_count, total_words=self.corpus_total_words,
+                   epochs=self.epochs, compute_loss=compute_loss, callbacks=callbacks, quiet=quiet)
+
+    @classmethod
+    def from_arrays(cls, config: Config, vocab: Vocabulary, syn0: np.ndarray, syn1neg: np.ndarray | None = None,
+                    syn1: np.ndarray | None = None, syn1soft: np.ndarray | None = None) -> "Word2Vec":
+        """A model made of existing parts (a model file, a fresh start)."""
+        model = cls.__new__(cls)
+        model._attach(config, vocab, syn0, syn1neg, syn1, syn1soft)
+        return model
+
+    def _attach(self, config, vocab, syn0, syn1neg=None, syn1=None, syn1soft=None):
         self.config = config
         self.vocab = vocab
         self.syn0 = syn0
@@ -289,9 +347,17 @@ class Word2Vec:
         self.syn1 = syn1
         self.syn1soft = syn1soft
         self.history: list[EpochStats] = []
+        self.loss_history: list[LossPoint] = []
+        self.loss_every = None
         self.compile_seconds = 0.0
         self.invalid_utf8_tokens = 0
-        self._wv = None
+        self.corpus_count = None        # sentences of the corpus the vocabulary was last built on (gensim's)
+        self.corpus_total_words = None  # words of that corpus, rare ones included
+        self.compute_loss = True
+        self.comment = None
+        self._wv = self._wv_source = None
+        self._built_on = None           # (corpus, its encoding) kept by build_vocab for the next train()
+        self._run_start = 0             # history index of the latest train() call's first epoch
 
     @classmethod
     def initialize(cls, config: Config, vocab: Vocabulary) -> "Word2Vec":
@@ -300,10 +366,33 @@ class Word2Vec:
         rng = np.random.Generator(np.random.PCG64(config.seed))
         syn0 = (rng.random((v, dim), dtype=np.float32) - np.float32(0.5)) / np.float32(dim)
         zeros = lambda rows: np.zeros((rows, dim), dtype=np.float32)  # noqa: E731
-        return cls(config, vocab, syn0,
-                   syn1neg=zeros(v) if config.negative > 0 else None,
-                   syn1=zeros(max(v - 1, 1)) if config.hs else None,
-                   syn1soft=zeros(v) if config.softmax else None)
+        return cls.from_arrays(config, vocab, syn0,
+                               syn1neg=zeros(v) if config.negative > 0 else None,
+                               syn1=zeros(max(v - 1, 1)) if config.hs else None,
+                               syn1soft=zeros(v) if config.softmax else None)
+
+    def __repr__(self):
+        return (f"{type(self).__name__}<vocab={len(self.vocab) if self.vocab is not None else 0}, "
+                f"vector_size={self.config.dim}, alpha={self.config.alpha}>")
+
+    # gensim's attributes, kept in the Config
+    vector_size = ConfigAttribute("dim", writable=False)
+    sg = ConfigAttribute("sg", writable=False)
+    hs = ConfigAttribute("hs", writable=False)
+    negative = ConfigAttribute("negative", writable=False)
+    cbow_mean = ConfigAttribute("cbow_mean", writable=False)
+    alpha = ConfigAttribute("alpha")
+    min_alpha = ConfigAttribute("min_alpha")
+    window = ConfigAttribute("window")
+    shrink_windows = ConfigAttribute("dynamic_window")
+    min_count = ConfigAttribute("min_count")
+    max_vocab_size = ConfigAttribute("max_vocab_size")
+    max_final_vocab = ConfigAttribute("max_final_vocab")
+    sample = ConfigAttribute("sample")
+    ns_exponent = ConfigAttribute("ns_exponent")
+    epochs = ConfigAttribute("epochs")
+    workers = ConfigAttribute("threads")
+    seed = ConfigAttribute("seed")
 
     def grow_vocabulary(self, vocab: Vocabulary) -> None:
         """Add weight rows for words appended to the vocabulary (continued
@@ -331,12 +420,27 @@ class Word2Vec:
     # ----- using the vectors -------------------------------------------------
     @property
     def wv(self):
-        """The word vectors as a KeyedVectors (shares memory with syn0)."""
+        """The word vectors as a KeyedVectors sharing memory with syn0; the
+        same object until the vocabulary changes (then updated in place)."""
         from .vectors import KeyedVectors
 
-        if self._wv is None or self._wv.vectors is not self.syn0:
-            self._wv = KeyedVectors(list(self.vocab.words), self.syn0, self.vocab.counts)
+        source = self._wv_source
+        if source is None or source[0] is not self.vocab or source[1] is not self.syn0:
+            if self.vocab is None:
+                words, key_to_index, vectors, counts = [], {}, np.zeros((0, self.config.dim), np.float32), None
+            else:
+                words, key_to_index = list(self.vocab.words), dict(self.vocab.key_to_index)
+                vectors, counts = self.syn0, self.vocab.counts
+            if self._wv is None:
+                self._wv = KeyedVectors.__new__(KeyedVectors)
+            self._wv._setup(words, key_to_index, vectors, counts)
+            self._wv_source = (self.vocab, self.syn0)
         return self._wv
+
+    def vectors_changed(self) -> None:
+        """Forget the unit vectors cached by ``wv`` (training changed the vectors in place)."""
+        if self._wv is not None:
+            self._wv.norms = None
 
     def most_similar(self, word, topn: int = 10):
         """Nearest words to `word` by cosine similarity (the chapter's get_similar_tokens)."""
@@ -371,6 +475,8 @@ class Word2Vec:
         (staged in `outputs`, a files.OutputSet, when given)."""
         from .modelfile import save_model
 
+        if self.vocab is None:
+            raise RuntimeError("nothing to save: build the vocabulary (build_vocab) first")
         save_model(self, path, outputs=outputs)
 
     @classmethod
@@ -380,32 +486,117 @@ class Word2Vec:
 
         return load_model(path)[0]
 
-    # ----- training ----------------------------------------------------------
-    def train(self, corpus, *, quiet: bool = True, checkpoint=None, checkpoint_every: int | None = None,
-              work_dir=None, **changes) -> list[EpochStats]:
-        """Continue training on more text (files, "-", a corpus file or token lists).
+    def get_latest_training_loss(self) -> float:
+        """The summed loss of every training example since the latest train()
+        call began (gensim's running loss; float64, so it does not saturate)."""
+        return float(sum(s.loss * s.examples for s in self.history[self._run_start:]))
 
-        Words of the new text reaching min_count join the vocabulary; known
-        words add their new counts.  The learning rate decays again from
-        alpha over the new words.  `changes` may set any non-structural
-        option (epochs, alpha, min_alpha, threads, seed, sample, window, ...).
+    def plot_loss(self, path="loss.png"):
+        """Draw the loss per epoch, and every loss_every words when recorded,
+        into a PNG file (needs matplotlib); returns the path."""
+        return plot_loss(self, path)
+
+    # ----- training ----------------------------------------------------------
+    def build_vocab(self, corpus_iterable=None, corpus_file=None, update=False, progress_per=10000,
+                    keep_raw_vocab=False, trim_rule=None, *, work_dir=None) -> None:
+        """Count the words of a corpus (token lists, or files) and choose the
+        vocabulary: words reaching min_count, most frequent first.  A fresh
+        build draws new weights; with `update` the words of this corpus
+        reaching min_count join the vocabulary and known words add their
+        counts, as in gensim.  The corpus is encoded in the same pass and kept
+        for the next train() call on the same corpus object or path.
         """
+        refuse_unsupported("build_vocab", progress_per=progress_per, keep_raw_vocab=keep_raw_vocab,
+                           trim_rule=trim_rule)
+        corpus = one_corpus(corpus_iterable, corpus_file)
+        if update and self.vocab is None:
+            raise RuntimeError("You cannot do an online vocabulary-update of a model which has no prior vocabulary. "
+                               "First build the vocabulary of your model with a corpus before doing an online update.")
+        sentences, count = self._listed(corpus)
+        vocab, encoded, report = load_training_corpus(sentences, self.config, base=self.vocab if update else None,
+                                                      work_dir=work_dir)
+        warn_about_input(report)
+        self.invalid_utf8_tokens = report.invalid_utf8_tokens
+        if self._built_on is not None:
+            self._built_on[1].close()
+        if update:
+            self.grow_vocabulary(vocab)
+        else:
+            fresh = type(self).initialize(self.config, vocab)
+            self.vocab, self.syn0, self.syn1neg, self.syn1, self.syn1soft = \
+                fresh.vocab, fresh.syn0, fresh.syn1neg, fresh.syn1, fresh.syn1soft
+            self.history, self.loss_history, self._run_start = [], [], 0
+        self.corpus_count = count if count is not None else encoded.n_sentences
+        self.corpus_total_words = encoded.raw_word_count
+        self._built_on = (corpus, encoded)
+
+    @staticmethod
+    def _listed(corpus):
+        """(corpus, number of sentences): token lists become a list (gensim's
+        corpus_count counts them); files are left to the reader (None)."""
+        if _is_file_corpus(corpus):
+            return corpus, None
+        sentences = corpus if isinstance(corpus, list) else list(corpus)
+        return sentences, len(sentences)
+
+    def train(self, corpus_iterable=None, corpus_file=None, total_examples=None, total_words=None, epochs=None,
+              start_alpha=None, end_alpha=None, word_count=0, queue_factor=2, report_delay=1.0, compute_loss=False,
+              callbacks=(), *, loss_every=None, quiet: bool = True, checkpoint=None,
+              checkpoint_every: int | None = None, work_dir=None, **changes) -> list[EpochStats]:
+        """Train on a corpus (token lists, or files) with the vocabulary as it
+        is, as gensim does: words outside it are skipped and counts do not
+        change (build_vocab(corpus, update=True) adds new words first).  The
+        learning rate decays again from alpha (start_alpha) to min_alpha
+        (end_alpha) over `epochs` passes.
+
+        total_examples (for token lists) and total_words are checked against
+        the corpus (a warning when they differ); fastw2v always schedules
+        over the words it trains.  callbacks get on_train_begin, on_epoch_begin, on_epoch_end
+        and on_train_end(model).  `changes` may set any non-structural
+        Config field (threads, seed, sample, window, ...).  With
+        `checkpoint`, resumable state is saved there (see train_encoded).
+        Returns the stats of the epochs trained.
+        """
+        refuse_unsupported("train", word_count=word_count, queue_factor=queue_factor, report_delay=report_delay)
+        corpus = one_corpus(corpus_iterable, corpus_file)
+        if self.vocab is None:
+            raise RuntimeError("you must first build vocabulary before training the model")
         unknown = sorted(set(changes) - set(Config.field_names()))
         if unknown:
-            raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
+            raise ConfigError(unknown_options_message(unknown, gensim_names_ok=False))
+        for name, value, gensim_name in (("alpha", changes.get("alpha"), "start_alpha"),
+                                         ("min_alpha", changes.get("min_alpha"), "end_alpha")):
+            value = one_spelling(name, value, gensim_name, start_alpha if name == "alpha" else end_alpha)
+            if value is not None:
+                changes[name] = value
+        if epochs is not None:
+            changes["epochs"] = epochs
         config = self.config.replace(**changes)
         self.check_changes(config)
         check_device(config)
-        vocab, encoded, report = load_training_corpus(corpus, config, base=self.vocab, work_dir=work_dir)
-        try:
-            config = adopt_corpus_settings(config, encoded, changes)
-            progress = Progress(config.epochs, quiet=quiet)
+        built_on, self._built_on = self._built_on, None
+        if built_on is not None and (built_on[0] is corpus or (_is_file_corpus(corpus) and built_on[0] == corpus)):
+            encoded, count = built_on[1], None if _is_file_corpus(corpus) else self.corpus_count
+        else:
+            if built_on is not None:
+                built_on[1].close()
+            sentences, count = self._listed(corpus)
+            _, encoded, report = load_training_corpus(sentences, config, base=self.vocab, fixed=True,
+                                                      work_dir=work_dir)
             warn_about_input(report)
+        try:
+            check_totals(total_examples, total_words, count, encoded.raw_word_count)
             self.config = config
-            self.grow_vocabulary(vocab)
-            return self.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+            self.compute_loss = bool(compute_loss)  # gensim's flag; fastw2v always computes the loss
+            if loss_every is not None:
+                self.loss_every = loss_every
+            self._run_start = len(self.history)
+            with TrainingHooks(self, Progress(config.epochs, quiet=quiet), callbacks, self.loss_every) as hooks:
+                stats = self.train_encoded(encoded, hooks, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         finally:
             encoded.close()
+        self.vectors_changed()
+        return stats
 
     def check_changes(self, config: Config) -> None:
         """Refuse settings that do not fit the existing weights (dimension, layers, architecture)."""
@@ -484,7 +675,7 @@ class Word2Vec:
                         raise TrainingError(self._divergence_message(state.epoch))
                     progress.update(state.epoch, state.words / n_words,
                                     state.words * raw_per_word / max(state.seconds, 1e-9), lr1,
-                                    state.loss / max(state.examples, 1.0))
+                                    state.loss / max(state.examples, 1.0), state=state)
                     if stop.signum is not None:
                         if checkpoint:
                             save_checkpoint()
@@ -637,20 +828,22 @@ def part_bounds(offsets: np.ndarray, n_parts: int) -> np.ndarray:
 
 
 def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int | None = None,
-          work_dir=None, keep_encoded=None, **options) -> Word2Vec:
+          callbacks=(), loss_every: int | None = None, work_dir=None, keep_encoded=None, **options) -> Word2Vec:
     """Train word2vec on files (a path, a list of paths, a directory, "-"),
     an encoded corpus file (``fastw2v encode``) or an iterable of token lists.
-    Keyword options are the fields of Config; `checkpoint` and
-    `checkpoint_every` (words) save resumable state; text is encoded into a
-    temporary file in `work_dir` (the system's temporary folder by default),
-    or into `keep_encoded` (a path) to train on again later.
+    Keyword options are the fields of Config (the C tool's defaults);
+    `checkpoint` and `checkpoint_every` (words) save resumable state;
+    `callbacks` and `loss_every` as in Word2Vec.train; text is encoded into
+    a temporary file in `work_dir` (the system's temporary folder by
+    default), or into `keep_encoded` (a path) to train on again later.
     """
     from .files import OutputSet
 
     unknown = sorted(set(options) - set(Config.field_names()))
     if unknown:
-        raise ConfigError("unknown option" + ("s " if len(unknown) > 1 else " ") + ", ".join(unknown))
+        raise ConfigError(unknown_options_message(unknown, gensim_names_ok=False))
     config = Config(**options)
+    check_loss_every(loss_every)
     check_device(config)
     with OutputSet() as outputs:
         vocab, encoded, report = load_training_corpus(corpus, config, work_dir=work_dir, keep=keep_encoded,
@@ -659,9 +852,10 @@ def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int
             config = adopt_corpus_settings(config, encoded, options)
             model = Word2Vec.initialize(config, vocab)
             model.invalid_utf8_tokens = report.invalid_utf8_tokens
+            model.loss_every = loss_every
             warn_about_input(report)
-            model.train_encoded(encoded, Progress(config.epochs, quiet=quiet), checkpoint=checkpoint,
-                                checkpoint_every=checkpoint_every)
+            with TrainingHooks(model, Progress(config.epochs, quiet=quiet), callbacks, loss_every) as hooks:
+                model.train_encoded(encoded, hooks, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
         finally:
             encoded.close()
     return model

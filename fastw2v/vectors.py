@@ -840,23 +840,28 @@ def unit_rows(m):
     return m / norms
 
 
+_KEY_TYPES = (str, int, np.integer)  # what gensim takes as one key: a word or a row number
+
+
 class KeyedVectors:
-    """Words and their vectors, with cosine-similarity queries.
+    """Words and their vectors, with cosine-similarity queries, shaped like
+    gensim 4's KeyedVectors: the same method names, signatures, defaults and
+    results on the same vectors.
 
     ``index_to_key[i]`` is the word of row ``vectors[i]``; ``key_to_index``
-    maps back; ``counts`` holds corpus counts, or is None when unknown (vector
-    files do not store them).  Queries use ``get_normed_vectors()``, a cached
-    unit-length copy of ``vectors``, rebuilt when ``vectors`` is assigned (not
-    when it is modified in place).
+    maps back; ``counts`` holds corpus counts (gensim's ``get_vecattr(word,
+    "count")``), or is None when unknown (vector files do not store them).
+    Wherever gensim takes a key, a row number works too (``kv[0]``).  Queries
+    use ``get_normed_vectors()``, a cached unit-length copy of ``vectors``,
+    rebuilt when ``vectors`` is assigned or ``fill_norms(force=True)`` is
+    called (not when it is modified in place).
     """
 
     def __init__(self, index_to_key: list[str], vectors: np.ndarray, counts: np.ndarray | None = None):
         index_to_key = list(index_to_key)
         key_to_index = dict(zip(index_to_key, range(len(index_to_key))))
         if len(key_to_index) != len(index_to_key):
-            seen = set()
-            dup = next(w for w in index_to_key if w in seen or seen.add(w))
-            raise ValueError(f"word {dup!r} appears more than once")
+            raise ValueError(f"word {_first_repeated(index_to_key)!r} appears more than once")
         if not all(isinstance(w, str) for w in index_to_key):
             raise TypeError("words must be str")
         self._setup(index_to_key, key_to_index, vectors, counts)
@@ -883,7 +888,7 @@ class KeyedVectors:
         if value.ndim != 2 or len(value) != len(self.index_to_key):
             raise ValueError(f"vectors must have shape ({len(self.index_to_key)}, D), not {value.shape}")
         self._vectors = value
-        self._normed = None
+        self._norms = self._normed = None
 
     @property
     def vector_size(self) -> int:
@@ -892,44 +897,138 @@ class KeyedVectors:
     def __len__(self):
         return len(self.index_to_key)
 
-    def __contains__(self, word):
-        return word in self.key_to_index
+    def __contains__(self, key):
+        return self.has_index_for(key)
 
     def __repr__(self):
         return f"<KeyedVectors: {len(self)} words x {self.vector_size} {self._vectors.dtype}>"
 
-    def get_index(self, word, default=None) -> int:
-        """Row of `word`; `default` if given and the word is unknown, else KeyError."""
-        i = self.key_to_index.get(word)
+    def get_index(self, key, default=None) -> int:
+        """Row of `key` (a word, or a row number as gensim allows); `default`
+        if given and the key is unknown, else KeyError."""
+        i = self.key_to_index.get(key)
         if i is not None:
             return i
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool) and 0 <= key < len(self.index_to_key):
+            return int(key)
         if default is not None:
             return default
-        raise KeyError(f"word {word!r} not in vocabulary")
+        raise KeyError(f"word {key!r} not in vocabulary")
 
-    def get_vector(self, word, norm=False) -> np.ndarray:
-        """Read-only vector of `word`, unit-length with `norm`."""
-        row = (self.get_normed_vectors() if norm else self._vectors)[self.get_index(word)]
+    def has_index_for(self, key) -> bool:
+        """Whether `key` is a word (or row number) of these vectors."""
+        return self.get_index(key, -1) >= 0
+
+    def get_vector(self, key, norm=False) -> np.ndarray:
+        """Read-only vector of `key`, unit-length with `norm`."""
+        row = (self.get_normed_vectors() if norm else self._vectors)[self.get_index(key)]
         row.flags.writeable = False
         return row
 
-    def __getitem__(self, words):
-        """Vector of a word (1-D, read-only), or rows for a list of words (2-D copy)."""
-        if isinstance(words, str):
-            return self.get_vector(words)
-        return self._vectors[[self.get_index(w) for w in words]]
+    def __getitem__(self, keys):
+        """Vector of a key (1-D, read-only), or rows for a list of keys (2-D copy)."""
+        if isinstance(keys, _KEY_TYPES):
+            return self.get_vector(keys)
+        return self._vectors[[self.get_index(k) for k in keys]]
 
-    def get_normed_vectors(self) -> np.ndarray:
-        """Read-only unit-length copy of `vectors` (zero vectors stay zero)."""
-        if self._normed is None:
+    def __setitem__(self, keys, vectors):
+        """Add or replace vectors: ``kv[word] = vector``, ``kv[words] = rows``."""
+        if not isinstance(keys, list):
+            keys, vectors = [keys], np.asarray(vectors).reshape(1, -1)
+        self.add_vectors(keys, vectors, replace=True)
+
+    @property
+    def norms(self) -> np.ndarray:
+        """L2 norm of each vector (computed on first use; gensim's ``norms``
+        after ``fill_norms()``).  Assign None after changing ``vectors`` in place."""
+        self.fill_norms()
+        return self._norms
+
+    @norms.setter
+    def norms(self, value):
+        if value is not None:
+            raise ValueError("norms are computed from the vectors; assign None to recompute them")
+        self._norms = self._normed = None
+
+    def fill_norms(self, force=False) -> None:
+        """Compute the vector norms unless known; `force` recomputes them (and
+        the unit vectors) after the vectors were changed in place."""
+        if self._norms is None or force:
             v = self._vectors
             norms = np.empty(len(v), v.dtype)
             for lo in range(0, len(v), 1 << 16):  # bounded temporaries
                 norms[lo:lo + (1 << 16)] = np.linalg.norm(v[lo:lo + (1 << 16)], axis=1)
+            self._norms, self._normed = norms, None
+
+    def get_normed_vectors(self) -> np.ndarray:
+        """Read-only unit-length copy of `vectors` (zero vectors stay zero)."""
+        if self._normed is None:
+            self.fill_norms()
+            norms = self._norms.copy()
             norms[norms == 0] = 1
-            self._normed = v / norms[:, None]
+            self._normed = self._vectors / norms[:, None]
             self._normed.flags.writeable = False
         return self._normed
+
+    def get_vecattr(self, key, attr):
+        """gensim's per-word attribute: only "count" (the corpus count) is kept."""
+        if attr != "count":
+            raise KeyError(f"fastw2v keeps only the 'count' attribute per word, not {attr!r}")
+        if self.counts is None:
+            raise KeyError("these vectors have no counts (word2vec vector files do not store them; "
+                           "load_word2vec_format(..., fvocab=VOCAB_FILE) reads them)")
+        return int(self.counts[self.get_index(key)])
+
+    def set_vecattr(self, key, attr, val) -> None:
+        """Set the "count" of `key` (the only per-word attribute kept)."""
+        if attr != "count":
+            raise KeyError(f"fastw2v keeps only the 'count' attribute per word, not {attr!r}")
+        if self.counts is None:
+            self.counts = np.zeros(len(self), np.int64)
+        self.counts[self.get_index(key)] = val
+
+    def add_vectors(self, keys, weights, extras=None, replace=False) -> None:
+        """Append words and their vectors; a word already present keeps its
+        vector unless `replace`.  `extras` may give {"count": counts}; new
+        words count 0 otherwise (when counts are kept)."""
+        if isinstance(keys, _KEY_TYPES):
+            keys, weights = [keys], np.asarray(weights).reshape(1, -1)
+        keys = list(keys)
+        weights = np.asarray(weights)
+        if weights.ndim != 2 or weights.shape != (len(keys), self.vector_size):
+            raise ValueError(f"weights must have shape ({len(keys)}, {self.vector_size}), not {weights.shape}")
+        extras = dict(extras or {})
+        new_counts = extras.pop("count", None)
+        if extras:
+            raise ValueError(f"fastw2v keeps only the 'count' attribute per word, not {sorted(extras)}")
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"word {_first_repeated(keys)!r} appears more than once")
+        if not all(isinstance(k, str) for k in keys):
+            raise TypeError("words must be str")
+        known = np.array([k in self.key_to_index for k in keys], dtype=bool)
+        fresh = [k for k, old in zip(keys, known) if not old]
+        if new_counts is not None:
+            new_counts = np.asarray(new_counts, dtype=np.int64).reshape(len(keys))
+            if self.counts is None:
+                self.counts = np.zeros(len(self), np.int64)
+        if replace and known.any():
+            self._vectors[[self.key_to_index[k] for k in np.array(keys, dtype=object)[known]]] = weights[known]
+            if new_counts is not None:
+                self.counts[[self.key_to_index[k] for k in np.array(keys, dtype=object)[known]]] = new_counts[known]
+            self._norms = self._normed = None
+        if fresh:
+            for k in fresh:
+                self.key_to_index[k] = len(self.index_to_key)
+                self.index_to_key.append(k)
+            if self.counts is not None:
+                added = new_counts[~known] if new_counts is not None else np.zeros(len(fresh), np.int64)
+                self.counts = np.concatenate([self.counts, added])
+            self.vectors = np.vstack([self._vectors, weights[~known].astype(self._vectors.dtype)])
+
+    def add_vector(self, key, vector) -> int:
+        """Add one word (or replace nothing if present); returns its row."""
+        self.add_vectors([key], np.asarray(vector).reshape(1, -1))
+        return self.get_index(key)
 
     # ---- queries
 
@@ -948,20 +1047,21 @@ class KeyedVectors:
 
     def _terms(self, positive, negative):
         """[(word or raw vector, weight)] from most_similar-style arguments:
-        a word, a vector, or a list of words, vectors and (item, weight) pairs."""
+        a key, a vector, or a list of keys, vectors and (item, weight) pairs;
+        keys given as row numbers become their words."""
         terms = []
         for items, sign in ((positive, 1.0), (negative, -1.0)):
             if items is None:
                 continue
-            if isinstance(items, str) or (isinstance(items, np.ndarray) and items.ndim == 1):
+            if isinstance(items, _KEY_TYPES) or (isinstance(items, np.ndarray) and items.ndim == 1):
                 items = [items]
             for item in items:
                 if isinstance(item, tuple):
                     item, weight = item
                 else:
                     weight = sign
-                if isinstance(item, str):
-                    self.get_index(item)
+                if isinstance(item, _KEY_TYPES):
+                    item = self.index_to_key[self.get_index(item)]
                 else:
                     item = self._as_vector(item)
                 terms.append((item, float(weight)))
@@ -1059,53 +1159,174 @@ class KeyedVectors:
         top, values = top_k(scores[None], topn)
         return [(self.index_to_key[j], v) for j, v in zip(top[0].tolist(), values[0].tolist()) if v != -np.inf]
 
+    def similar_by_key(self, key, topn=10, restrict_vocab=None):
+        """most_similar(positive=[key], ...)."""
+        return self.most_similar(positive=[key], topn=topn, restrict_vocab=restrict_vocab)
+
+    similar_by_word = similar_by_key
+
+    def similar_by_vector(self, vector, topn=10, restrict_vocab=None):
+        """Words nearest by cosine to a raw vector (nothing excluded)."""
+        return self.most_similar(positive=[vector], topn=topn, restrict_vocab=restrict_vocab)
+
     def similarity(self, w1, w2) -> float:
         """Cosine similarity of two words."""
         normed = self.get_normed_vectors()
         return float(normed[self.get_index(w1)] @ normed[self.get_index(w2)])
 
+    def distance(self, w1, w2) -> float:
+        """Cosine distance, 1 - similarity(w1, w2)."""
+        return 1.0 - self.similarity(w1, w2)
+
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all) -> np.ndarray:
+        """Cosine of `vector_1` with each row of `vectors_all`."""
+        return unit_rows(np.asarray(vectors_all)) @ unit_rows(np.asarray(vector_1))
+
+    def distances(self, word_or_vector, other_words=()) -> np.ndarray:
+        """Cosine distances from a word or vector to each of `other_words`
+        (to every word, itself included, when none are given)."""
+        if isinstance(word_or_vector, _KEY_TYPES):
+            query = self.get_normed_vectors()[self.get_index(word_or_vector)]
+        else:
+            query = unit_rows(self._as_vector(word_or_vector)).astype(self._vectors.dtype)
+        normed = self.get_normed_vectors()
+        if len(other_words):
+            normed = normed[[self.get_index(w) for w in other_words]]
+        return 1 - normed @ query
+
+    def closer_than(self, key1, key2) -> list:
+        """The words closer to `key1` than `key2` is (by cosine), `key1` left out."""
+        distances = self.distances(key1)
+        first = self.get_index(key1)
+        closer = np.flatnonzero(distances < distances[self.get_index(key2)])
+        return [self.index_to_key[i] for i in closer.tolist() if i != first]
+
+    def rank(self, key1, key2) -> int:
+        """Rank of `key2` among the words nearest to `key1` (1 = nearest)."""
+        return len(self.closer_than(key1, key2)) + 1
+
+    def get_mean_vector(self, keys, weights=None, pre_normalize=True, post_normalize=False,
+                        ignore_missing=True) -> np.ndarray:
+        """Weighted mean of the keys' vectors (unit vectors with
+        pre_normalize; raw vectors among the keys are taken as they are),
+        divided by the sum of the absolute weights; unit-length with
+        post_normalize.  Unknown keys are skipped unless ignore_missing is False."""
+        if len(keys) == 0:
+            raise ValueError("cannot compute mean with no input")
+        weights = np.ones(len(keys)) if weights is None else np.asarray(weights, dtype=np.float64)
+        if weights.shape != (len(keys),):
+            raise ValueError("keys and weights array must have same number of elements")
+        source = self.get_normed_vectors() if pre_normalize else self._vectors
+        mean = np.zeros(self.vector_size)
+        total = 0.0
+        for key, weight in zip(keys, weights.tolist()):
+            if isinstance(key, np.ndarray):
+                mean += weight * self._as_vector(key)
+            elif self.has_index_for(key):
+                mean += weight * source[self.get_index(key)]
+            elif ignore_missing:
+                continue
+            else:
+                raise KeyError(f"word {key!r} not in vocabulary")
+            total += abs(weight)
+        if total > 0:
+            mean /= total
+        return (unit_rows(mean) if post_normalize else mean).astype(self._vectors.dtype)
+
+    def n_similarity(self, ws1, ws2) -> float:
+        """Cosine similarity of the means of two lists of words' raw vectors
+        (unknown words are skipped, as gensim does)."""
+        if not (len(ws1) and len(ws2)):
+            raise ZeroDivisionError("At least one of the passed list is empty.")
+        means = [unit_rows(self.get_mean_vector(ws, pre_normalize=False).astype(np.float64)) for ws in (ws1, ws2)]
+        return float(means[0] @ means[1])
+
     def doesnt_match(self, words) -> str:
-        """The word furthest (by cosine) from the normalised mean of the words' unit vectors."""
+        """The word furthest (by cosine) from the normalised mean of the words'
+        unit vectors; unknown words are left out with a warning, as gensim does."""
         words = list(words)
-        if not words:
+        known = [w for w in words if self.has_index_for(w)]
+        if len(known) < len(words):
+            warnings.warn(f"words not in the vocabulary, ignored: {sorted(set(words) - set(known), key=str)}",
+                          stacklevel=2)
+        if not known:
             raise ValueError("cannot select a word from an empty list")
-        rows = self.get_normed_vectors()[[self.get_index(w) for w in words]]
+        rows = self.get_normed_vectors()[[self.get_index(w) for w in known]]
         sims = rows @ unit_rows(rows.mean(axis=0))
-        return words[int(np.argmin(sims))]
+        return known[int(np.argmin(sims))]
 
     # ---- evaluation
 
-    def evaluate_word_analogies(self, path, restrict_vocab=30000, case_insensitive=True, dummy4unknown=False):
-        """Analogy accuracy; see fastw2v.evaluate.evaluate_word_analogies."""
+    def evaluate_word_analogies(self, analogies, restrict_vocab=300000, case_insensitive=True, dummy4unknown=False,
+                                similarity_function="most_similar"):
+        """Analogy accuracy, as gensim computes and returns it: (score, sections);
+        see fastw2v.evaluate.evaluate_word_analogies."""
         from .evaluate import evaluate_word_analogies
 
-        return evaluate_word_analogies(self, path, restrict_vocab, case_insensitive, dummy4unknown)
+        return evaluate_word_analogies(self, analogies, restrict_vocab, case_insensitive, dummy4unknown,
+                                       similarity_function)
 
-    def evaluate_word_pairs(self, path, restrict_vocab=300000, case_insensitive=True, delimiter="\t",
-                            dummy4unknown=False):
-        """Word-pair similarity correlations; see fastw2v.evaluate.evaluate_word_pairs."""
+    def evaluate_word_pairs(self, pairs, delimiter="\t", encoding="utf8", restrict_vocab=300000,
+                            case_insensitive=True, dummy4unknown=False):
+        """Word-pair similarity correlations, as gensim computes and returns
+        them: (pearson, spearman, oov_ratio); see fastw2v.evaluate.evaluate_word_pairs."""
         from .evaluate import evaluate_word_pairs
 
-        return evaluate_word_pairs(self, path, restrict_vocab, case_insensitive, delimiter, dummy4unknown)
+        return evaluate_word_pairs(self, pairs, delimiter, encoding, restrict_vocab, case_insensitive, dummy4unknown)
+
+    # ---- gensim
+
+    def to_gensim(self):
+        """These vectors as a gensim KeyedVectors (sharing the vectors array,
+        with the counts as its "count" attribute when known)."""
+        from gensim.models import KeyedVectors as GensimKeyedVectors
+
+        kv = GensimKeyedVectors(self.vector_size, count=0, dtype=self._vectors.dtype)
+        kv.index_to_key = list(self.index_to_key)
+        kv.key_to_index = dict(self.key_to_index)
+        kv.vectors = self._vectors
+        kv.next_index = len(self)
+        if self.counts is not None:
+            kv.allocate_vecattrs(["count"], [np.int64])
+            kv.expandos["count"][:] = self.counts
+        return kv
+
+    @classmethod
+    def from_gensim(cls, kv) -> "KeyedVectors":
+        """The vectors of a gensim KeyedVectors (or of a gensim model's
+        ``.wv``), sharing its vectors array; its "count" attribute becomes
+        ``counts``."""
+        kv = getattr(kv, "wv", kv)
+        counts = getattr(kv, "expandos", {}).get("count")
+        if counts is not None and counts.dtype == object:  # gensim leaves None for words a vocab file lacks
+            counts = None if any(c is None for c in counts) else counts.astype(np.int64)
+        return cls(kv.index_to_key, kv.vectors, counts)
 
     # ---- files
 
     @classmethod
-    def load_word2vec_format(cls, path, binary=None, limit=None, unicode_errors="strict", no_header=None,
-                             dtype=np.float32) -> "KeyedVectors":
-        """Read a word2vec text or binary file, or a GloVe (header-less text) file.
+    def load_word2vec_format(cls, path, fvocab=None, binary=None, encoding="utf8", unicode_errors="strict",
+                             limit=None, dtype=np.float32, no_header=None, *, datatype=None) -> "KeyedVectors":
+        """Read a word2vec text or binary file, or a GloVe (header-less text)
+        file (gensim's parameters, in gensim's order).
 
-        binary: None detects the format from the first record.  limit: read
-        only the first N vectors.  unicode_errors: 'strict' (an undecodable
-        word is an error naming its byte offset or line), 'replace' or 'ignore'
-        (for words the C tool cut inside a multi-byte character).  no_header:
-        None detects a 'V D' first line; True reads a GloVe file.  dtype:
-        float32 or float64.  xz, gzip and bzip2 files are decompressed.
-        A file that cannot be read whole (truncated, count or dimension not as
-        the header says, a value that is not a number) raises VectorFileError
-        naming the file and line or byte offset.  A word repeated in the file
-        keeps its first vector, with a warning.
+        fvocab: a "word count" file (the C tool's -save-vocab, gensim's
+        fvocab) giving the counts.  binary: None detects the format from the
+        first record.  encoding: UTF-8 only.  unicode_errors: 'strict' (an
+        undecodable word is an error naming its byte offset or line),
+        'replace' or 'ignore' (for words the C tool cut inside a multi-byte
+        character).  limit: read only the first N vectors.  dtype (gensim's
+        datatype): float32 or float64.  no_header: None detects a 'V D' first
+        line; True reads a GloVe file.  xz, gzip and bzip2 files are
+        decompressed.  A file that cannot be read whole (truncated, count or
+        dimension not as the header says, a value that is not a number)
+        raises VectorFileError naming the file and line or byte offset.  A
+        word repeated in the file keeps its first vector, with a warning.
         """
+        dtype = _one_spelling("dtype", dtype, np.float32, "datatype", datatype)
+        if str(encoding).lower().replace("-", "") != "utf8":
+            raise ValueError(f"encoding must be 'utf8' (word2vec files are UTF-8), not {encoding!r}")
         name = os.fspath(path)
         words, vectors = read_word2vec(path, binary, limit, unicode_errors, no_header, dtype)
         key_to_index = dict(zip(words, range(len(words))))
@@ -1119,14 +1340,17 @@ class KeyedVectors:
             words = list(first)
             key_to_index = dict(zip(words, range(len(words))))
         kv = cls.__new__(cls)
-        kv._setup(words, key_to_index, vectors, None)
+        kv._setup(words, key_to_index, vectors, None if fvocab is None else _read_counts(fvocab, words))
         return kv
 
-    def save_word2vec_format(self, path, binary=True, precision=None, write_header=True, outputs=None):
+    def save_word2vec_format(self, path, fvocab=None, binary=False, *, precision=None, write_header=True,
+                             outputs=None):
         """Write the vectors as the word2vec C tool does, replacing `path` only
         once the whole file is written (compressed when it ends in .gz, .bz2, .xz).
 
-        binary: header "V D\\n", then per word its UTF-8 bytes, a space, D
+        fvocab: also write the counts there as "word count" lines (gensim's
+        fvocab, the C tool's -save-vocab).  binary (False, as in gensim):
+        header "V D\\n", then per word its UTF-8 bytes, a space, D
         little-endian float32 and "\\n".  Text: the header, then per word the
         word and each value followed by a space, then "\\n".  precision (text
         only): None writes values as the C tool's "%lf" (6 digits after the
@@ -1139,6 +1363,8 @@ class KeyedVectors:
         binary = bool(binary)
         if binary and not write_header:
             raise ValueError("binary files need their header: write_header=False is for text files")
+        if fvocab is not None and self.counts is None:
+            raise ValueError("cannot write fvocab: these vectors have no counts")
         value_format = _value_format(precision, self._vectors.dtype)
         _check_words(self.index_to_key, binary)
         with output_file(path, outputs) as raw, _compressing(path, raw) as f:
@@ -1148,3 +1374,53 @@ class KeyedVectors:
                 _write_binary(f, self.index_to_key, self._vectors)
             else:
                 _write_text(f, self.index_to_key, self._vectors, value_format)
+        if fvocab is not None:
+            from .vocab import Vocabulary
+
+            Vocabulary(self.index_to_key, self.counts, self.key_to_index).save(fvocab)
+
+    def save(self, path) -> None:
+        """Write words, vectors and counts to a fastw2v vectors file (a
+        versioned .npz archive without pickles; gensim's save writes a pickle)."""
+        from .modelfile import save_vectors
+
+        save_vectors(self, path)
+
+    @classmethod
+    def load(cls, path, mmap=None) -> "KeyedVectors":
+        """Read a file written by save(); mmap='r' maps the vectors read-only
+        from the file instead of reading them (gensim's mmap)."""
+        from .modelfile import load_vectors
+
+        words, vectors, counts = load_vectors(path, mmap)
+        kv = cls.__new__(cls)
+        kv._setup(words, dict(zip(words, range(len(words)))), vectors, counts)
+        return kv
+
+
+def _first_repeated(words):
+    seen = set()
+    return next(w for w in words if w in seen or seen.add(w))
+
+
+def _one_spelling(name, value, default, other_name, other):
+    """The value of a parameter that has a second (gensim) spelling; giving both is an error."""
+    if other is None:
+        return value
+    if value is not default and value is not None:
+        raise TypeError(f"give {name} or {other_name}, not both (they are the same parameter)")
+    return other
+
+
+def _read_counts(path, words):
+    """Counts of `words` from a "word count" file; words it lacks count 0, with a warning."""
+    from .vocab import Vocabulary
+
+    known = Vocabulary.load(path)
+    counts = np.array([known.counts[known.key_to_index[w]] if w in known.key_to_index else -1 for w in words],
+                      dtype=np.int64)
+    missing = int((counts < 0).sum())
+    if missing:
+        warnings.warn(f"{os.fspath(path)}: {missing} words have no count there; counted 0", stacklevel=3)
+        counts[counts < 0] = 0
+    return counts

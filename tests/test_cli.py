@@ -83,6 +83,36 @@ def test_invalid_options(corpus, tmp_path, args, code, text):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("args,text", [
+    (["-size", 100, "-iter", 5, "-train", "x"], "-size is the word2vec C tool's spelling: use --dim"),
+    (["CORPUS", "-o", "OUT", "-iter", 5], "-iter is the word2vec C tool's spelling: use --epochs"),
+    (["-train", "CORPUS", "-output", "OUT"], "-train is the word2vec C tool's spelling: give the corpus as an argument"),
+    (["CORPUS", "-output", "OUT"], "use -o/--output"),  # click would take it as -o utput
+    (["CORPUS", "-o", "OUT", "-cbow", 1], "use --cbow or --sg"),
+    (["CORPUS", "-o", "OUT", "-classes", 10], "fastw2v train has no such option"),
+])
+def test_c_tool_spellings_point_to_the_option_and_the_drop_in(corpus, tmp_path, args, text):
+    out = tmp_path / "v.bin"
+    args = [corpus if a == "CORPUS" else out if a == "OUT" else a for a in args]
+    result = run("train", *args)
+    assert_one_line_error(result, 2, text)
+    assert "fastw2v-word2vec takes the C tool's flags" in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("spelling,ours", [("--size", "--dim"), ("--vector-size", "--dim"), ("--workers", "--threads")])
+def test_other_long_spellings_suggest_ours(corpus, tmp_path, spelling, ours):
+    assert_one_line_error(run("train", corpus, "-o", tmp_path / "v.bin", spelling, 4), 2,
+                          f"no such option {spelling}: use {ours}")
+    assert_one_line_error(run("train", corpus, "-o", tmp_path / "v.bin", f"{spelling}=4"), 2, f"use {ours}")
+
+
+def test_a_corpus_after_double_dash_is_not_a_flag(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-size").write_text("a b c a b c\n" * 20)
+    result = run("train", "-o", "v.bin", "--min-count", 1, "--dim", 4, "--epochs", 1, "-q", "--", "-size")
+    assert result.exit_code == 0, result.output
+
+
 def test_bad_paths(corpus, tmp_path):
     out = tmp_path / "v.bin"
     assert_one_line_error(run("train", tmp_path / "missing.txt", "-o", out), 2, "no such file")

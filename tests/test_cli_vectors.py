@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from fastw2v.cli_vectors import analogy, evaluate, similar
-from fastw2v.evaluate import evaluate_word_analogies, evaluate_word_pairs
+from fastw2v import cli_vectors
+from fastw2v.evaluate import analogy_accuracy, word_pair_correlations
 from fastw2v.vectors import KeyedVectors
 
 from conftest import EVAL
@@ -22,7 +23,7 @@ def vectors(tmp_path_factory) -> tuple[Path, KeyedVectors]:
     rng = np.random.default_rng(0)
     kv = KeyedVectors(WORDS + [f"w{i}" for i in range(100)], rng.standard_normal((112, 10)).astype(np.float32))
     path = tmp_path_factory.mktemp("cli") / "vectors.bin"
-    kv.save_word2vec_format(path)
+    kv.save_word2vec_format(path, binary=True)
     return path, kv
 
 
@@ -91,12 +92,12 @@ def test_evaluate_json(vectors):
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert set(out) == {"analogies", "pairs"}
-    analogies = evaluate_word_analogies(kv, EVAL / "questions-words.txt", restrict_vocab=50)
+    analogies = analogy_accuracy(kv, EVAL / "questions-words.txt", restrict_vocab=50)
     for key in ("accuracy", "covered", "total", "sections"):
         assert out["analogies"][key] == analogies[key]
     assert isinstance(out["analogies"]["accuracy"], float) and isinstance(out["analogies"]["total"], int)
     assert set(out["pairs"]) == {"wordsim353.tsv", "simlex999.txt"}
-    pairs = evaluate_word_pairs(kv, EVAL / "wordsim353.tsv")
+    pairs = word_pair_correlations(kv, EVAL / "wordsim353.tsv")
     for key in ("spearman", "pearson", "oov_ratio"):
         assert out["pairs"]["wordsim353.tsv"][key] == pytest.approx(pairs[key])
     only_pairs = json.loads(run(evaluate, path, "--pairs", EVAL / "wordsim353.tsv", "--json").output)
@@ -111,6 +112,36 @@ def test_evaluate_table(vectors):
     assert any(line.split()[:1] == ["total"] for line in res.output.splitlines())
 
 
+def test_evaluate_defaults_to_the_standard_sets_from_gensims_test_data(vectors, monkeypatch):
+    """No set named: Google analogies, SimLex-999 and WordSim-353 from gensim's
+    test data; without gensim, a usage error."""
+    path, kv = vectors
+    out = json.loads(run(evaluate, path, "--json").output)
+    assert out["analogies"] == json.loads(json.dumps(analogy_accuracy(kv, EVAL / "questions-words.txt")))
+    assert set(out["pairs"]) == {"simlex999.txt", "wordsim353.tsv"}
+    for name in ("simlex999.txt", "wordsim353.tsv"):
+        assert out["pairs"][name]["oov_ratio"] == pytest.approx(word_pair_correlations(kv, EVAL / name)["oov_ratio"])
+    table = run(evaluate, path)
+    assert "Analogies:" in table.output and "simlex999.txt" in table.output
+    monkeypatch.setattr(cli_vectors.importlib.util, "find_spec", lambda name: None)
+    one_line_error(run(evaluate, path), 2, "pip install gensim")
+    assert run(evaluate, path, "--pairs", EVAL / "wordsim353.tsv").exit_code == 0
+
+
+def test_evaluate_answers_from_gensims_300000_words(tmp_path):
+    """A question whose words come after the 30,000th counts by default (gensim's limit)."""
+    words = [f"w{i}" for i in range(30000)] + ["athens", "greece", "berlin", "germany"]
+    path = tmp_path / "big.bin"
+    KeyedVectors(words, np.random.default_rng(1).standard_normal((len(words), 4)).astype(np.float32)) \
+        .save_word2vec_format(path, binary=True)
+    questions = tmp_path / "q.txt"
+    questions.write_text(": capitals\nathens greece berlin germany\n")
+    default = json.loads(run(evaluate, path, "--analogies", questions, "--json").output)["analogies"]
+    c_tools = json.loads(run(evaluate, path, "--analogies", questions, "--json", "--restrict-vocab", 30000)
+                         .output)["analogies"]
+    assert (default["covered"], c_tools["covered"]) == (1, 0)
+
+
 def test_usage_errors_exit_2_with_one_line(vectors, tmp_path):
     path, _ = vectors
     one_line_error(run(similar, tmp_path / "missing.bin", "king"), 2, "does not exist")
@@ -118,7 +149,6 @@ def test_usage_errors_exit_2_with_one_line(vectors, tmp_path):
     one_line_error(run(similar, path, "king", "-k", 0), 2, "--topn")
     one_line_error(run(similar), 2, "VECTORS")
     one_line_error(run(analogy, path, "man", "king"), 2, "three words")
-    one_line_error(run(evaluate, path), 2, "nothing to evaluate")
     one_line_error(run(evaluate, path, "--pairs", tmp_path / "missing.tsv"), 2, "does not exist")
 
 

@@ -1,5 +1,6 @@
-"""Analogy and word-pair evaluation give gensim's numbers on the same vectors,
-and the numpy correlations match scipy's."""
+"""Analogy and word-pair evaluation give gensim's numbers, in gensim's shapes
+and with gensim's defaults, on the same vectors; the numpy correlations and
+their p-values match scipy's."""
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,8 @@ from gensim.models import KeyedVectors as GensimKV
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fastw2v.evaluate import evaluate_word_analogies, evaluate_word_pairs, pearson, rank_average, spearman
+from fastw2v.evaluate import (analogy_accuracy, evaluate_word_analogies, evaluate_word_pairs, pearson, pearson_pvalue,
+                              rank_average, spearman, spearman_pvalue, word_pair_correlations)
 from fastw2v.vectors import KeyedVectors
 
 from conftest import EVAL
@@ -64,7 +66,7 @@ def pair(tmp_path_factory):
     """Our vectors and gensim's load of them."""
     kv = _structured_vectors()
     path = tmp_path_factory.mktemp("vectors") / "v.bin"
-    kv.save_word2vec_format(path)
+    kv.save_word2vec_format(path, binary=True)
     return kv, GensimKV.load_word2vec_format(path, binary=True)
 
 
@@ -99,8 +101,10 @@ def _compare_analogies(ours, theirs):
 
 def test_analogies_match_gensim_on_the_full_file(pair):
     kv, g = pair
-    ours = evaluate_word_analogies(kv, QUESTIONS, restrict_vocab=2500)
-    _compare_analogies(ours, g.evaluate_word_analogies(str(QUESTIONS), restrict_vocab=2500))
+    theirs = g.evaluate_word_analogies(str(QUESTIONS), restrict_vocab=2500)
+    assert evaluate_word_analogies(kv, QUESTIONS, restrict_vocab=2500) == theirs  # every question, in order
+    ours = analogy_accuracy(kv, QUESTIONS, restrict_vocab=2500)
+    _compare_analogies(ours, theirs)
     assert 0.05 < ours["accuracy"] < 0.95  # the structure makes it non-trivial
     assert ours["total"] == 19544 and ours["skipped"] == ours["total"] - ours["covered"] > 0
     assert ours["semantic"]["covered"] + ours["syntactic"]["covered"] == ours["covered"]
@@ -112,12 +116,28 @@ def test_analogies_match_gensim_on_the_full_file(pair):
 ])
 def test_analogy_options_match_gensim(pair, questions_subset, restrict_vocab, case_insensitive, dummy4unknown):
     kv, g = pair
-    ours = kv.evaluate_word_analogies(questions_subset, restrict_vocab, case_insensitive, dummy4unknown)
     theirs = g.evaluate_word_analogies(str(questions_subset), restrict_vocab=restrict_vocab or len(kv),
                                        case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+    assert kv.evaluate_word_analogies(questions_subset, restrict_vocab, case_insensitive, dummy4unknown) == theirs
+    ours = analogy_accuracy(kv, questions_subset, restrict_vocab, case_insensitive, dummy4unknown)
     _compare_analogies(ours, theirs)
     if dummy4unknown:
         assert ours["covered"] == ours["total"]
+
+
+def test_evaluation_defaults_are_gensims(pair, questions_subset):
+    """No restrict_vocab given: gensim's 300,000 words on both sides, the same numbers."""
+    kv, g = pair
+    small = KeyedVectors(kv.index_to_key[:600], kv.vectors[:600])
+    g_small = GensimKV(kv.vector_size)
+    g_small.add_vectors(small.index_to_key, small.vectors)
+    for one, other in ((kv, g), (small, g_small)):
+        assert one.evaluate_word_analogies(questions_subset) == other.evaluate_word_analogies(str(questions_subset))
+        (r, _), (rho, _), oov = one.evaluate_word_pairs(PAIR_FILES[1])
+        (r2, _), (rho2, _), oov2 = other.evaluate_word_pairs(str(PAIR_FILES[1]))
+        assert (r, rho, oov) == pytest.approx((r2, rho2, oov2), abs=1e-6)
+    with pytest.raises(ValueError, match="similarity_function"):
+        kv.evaluate_word_analogies(questions_subset, similarity_function="most_similar_cosmul")
 
 
 def test_analogy_protocol_details(tmp_path):
@@ -128,15 +148,16 @@ def test_analogy_protocol_details(tmp_path):
     kv = KeyedVectors(words, v)
     (tmp_path / "q.txt").write_text(": royal\nman king woman queen\nMAN KING WOMAN QUEEN\nman king woman nope\n"
                                     "too few words\n: empty\n")
-    res = evaluate_word_analogies(kv, tmp_path / "q.txt")
+    res = analogy_accuracy(kv, tmp_path / "q.txt")
     assert res["sections"]["royal"] == {"accuracy": 1.0, "correct": 2, "covered": 2, "total": 3}
     assert res["sections"]["empty"] == {"accuracy": 0.0, "correct": 0, "covered": 0, "total": 0}
     assert (res["total"], res["covered"], res["skipped"]) == (3, 2, 1)
     assert res["oov_ratio"] == pytest.approx(100 / 3)
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
+    assert kv.evaluate_word_analogies(tmp_path / "q.txt") == g.evaluate_word_analogies(str(tmp_path / "q.txt"))
     _compare_analogies(res, g.evaluate_word_analogies(str(tmp_path / "q.txt")))
-    strict = evaluate_word_analogies(kv, tmp_path / "q.txt", case_insensitive=False)
+    strict = analogy_accuracy(kv, tmp_path / "q.txt", case_insensitive=False)
     assert strict["covered"] == 1
     (tmp_path / "bad.txt").write_text("man king woman queen\n")
     with pytest.raises(ValueError, match="line 1: question before"):
@@ -159,9 +180,9 @@ def test_analogy_answer_when_every_candidate_is_a_question_word(tmp_path):
     rows += [-query + rng.standard_normal(8) for _ in range(20)]
     kv = KeyedVectors(words, np.array(rows, np.float32))
     (tmp_path / "q.txt").write_text(": last\nman king woman man\n: first\nman king woman king\n")
-    res = evaluate_word_analogies(kv, tmp_path / "q.txt")
+    res = analogy_accuracy(kv, tmp_path / "q.txt")
     assert res["sections"]["last"]["correct"] == 1 and res["sections"]["first"]["correct"] == 0
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
     _compare_analogies(res, g.evaluate_word_analogies(str(tmp_path / "q.txt")))
 
@@ -179,9 +200,9 @@ def test_analogy_question_words_take_no_place_among_the_5(tmp_path):
     kv = KeyedVectors(words, np.array(rows, np.float32))
     (tmp_path / "q.txt").write_text(": s\nx y cat dog\n")
     assert kv.most_similar(["y", "cat"], ["x"], topn=5)[-1][0] == "dog"
-    res = evaluate_word_analogies(kv, tmp_path / "q.txt")
+    res = analogy_accuracy(kv, tmp_path / "q.txt")
     assert res["correct"] == 1
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
     _compare_analogies(res, g.evaluate_word_analogies(str(tmp_path / "q.txt")))
 
@@ -192,21 +213,24 @@ def test_analogy_question_words_take_no_place_among_the_5(tmp_path):
 ])
 def test_word_pairs_match_gensim(pair, path, restrict_vocab, case_insensitive, dummy4unknown):
     kv, g = pair
-    ours = kv.evaluate_word_pairs(path, restrict_vocab, case_insensitive, dummy4unknown=dummy4unknown)
-    (p, _), (s, _), oov = g.evaluate_word_pairs(str(path), restrict_vocab=restrict_vocab,
-                                                case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
-    assert ours["pearson"] == pytest.approx(p, abs=1e-6)
-    assert ours["spearman"] == pytest.approx(s, abs=1e-6)
-    assert ours["oov_ratio"] == pytest.approx(oov, abs=1e-9)
+    kw = dict(restrict_vocab=restrict_vocab, case_insensitive=case_insensitive, dummy4unknown=dummy4unknown)
+    pearson_, spearman_, oov_ratio = kv.evaluate_word_pairs(path, **kw)
+    (p, p_value), (s, s_value), oov = g.evaluate_word_pairs(str(path), **kw)
+    assert pearson_.statistic == pytest.approx(p, abs=1e-6) and pearson_[1] == pytest.approx(p_value, rel=1e-3)
+    assert spearman_.correlation == pytest.approx(s, abs=1e-6) and spearman_.pvalue == pytest.approx(s_value, rel=1e-3)
+    assert oov_ratio == pytest.approx(oov, abs=1e-9)
+    flat = word_pair_correlations(kv, path, **kw)
+    assert (flat["pearson"], flat["spearman"], flat["oov_ratio"]) == (pearson_[0], spearman_[0], oov_ratio)
     if not dummy4unknown and restrict_vocab > len(kv):
-        assert ours["spearman"] > 0.2 and 0 < ours["oov_ratio"] < 50
+        assert flat["spearman"] > 0.2 and 0 < flat["oov_ratio"] < 50
 
 
 def test_word_pairs_file_handling(tmp_path):
     kv = KeyedVectors(["a", "b", "c", "d"], np.eye(4, dtype=np.float32) + 0.5)
     (tmp_path / "p.csv").write_text("# comment\na,b,1\na,c,2\nb,d,not a number\nc,d\nc,zzz,3\nd,a,4\n")
-    res = evaluate_word_pairs(kv, tmp_path / "p.csv", delimiter=",")
+    res = word_pair_correlations(kv, tmp_path / "p.csv", delimiter=",")
     assert (res["pairs"], res["oov"], res["oov_ratio"]) == (3, 1, 25.0)
+    assert evaluate_word_pairs(kv, tmp_path / "p.csv", delimiter=",")[2] == 25.0
     (tmp_path / "none.tsv").write_text("x\ty\t1\n")
     with pytest.raises(ValueError, match="no word pair"):
         evaluate_word_pairs(kv, tmp_path / "none.tsv")
@@ -225,3 +249,16 @@ def test_correlations_match_scipy(x, data):
         assert spearman(x, y) == pytest.approx(scipy.stats.spearmanr(x, y)[0], abs=1e-9)
     if np.ptp(x) == 0:
         assert np.isnan(pearson(x, y)) and np.isnan(spearman(x, y))
+
+
+@settings(max_examples=200, deadline=None)
+@given(n=st.integers(3, 1200), strength=st.floats(0, 3), seed=st.integers(0, 2**32 - 1))
+def test_pvalues_match_scipy(n, strength, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n)
+    y = strength * x + rng.standard_normal(n)
+    for ours, theirs in ((pearson_pvalue, scipy.stats.pearsonr(x, y)), (spearman_pvalue, scipy.stats.spearmanr(x, y))):
+        # given scipy's statistic: a correlation near 1 leaves p sensitive to its last bits (the
+        # relative error of 1 - |r| is about 1e-16 / (1 - |r|), and p moves with its square root)
+        rel = 1e-9 + 1e-16 / max(1 - abs(theirs.statistic), 1e-300)
+        assert ours(theirs.statistic, n) == pytest.approx(theirs.pvalue, rel=rel, abs=1e-300)

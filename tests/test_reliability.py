@@ -36,7 +36,7 @@ class SignalAfter(Progress):
         super().__init__(epochs, quiet=True)
         self.calls, self.signum = calls, signum
 
-    def update(self, *args):
+    def update(self, *args, **kwargs):
         self.calls -= 1
         if self.calls == 0:
             os.kill(os.getpid(), self.signum)
@@ -222,12 +222,15 @@ def test_continue_training_adds_words(tmp_path):
     model = fastw2v.train(first, min_count=2, dim=8, epochs=2, threads=1, quiet=True)
     a_before = model.wv["a"].copy()
     more = [["a", "e", "f", "e"] * 5] * 40 + [["rare"]]
+    model.train(more, epochs=1)  # as in gensim, train() keeps the vocabulary: new words are skipped
+    assert model.vocab.words == ["a", "b", "c", "d"] and model.vocab.counts.tolist() == [200] * 4
+    model.build_vocab(more, update=True)
     model.train(more, epochs=2)
     assert model.vocab.words[:4] == ["a", "b", "c", "d"] and set(model.vocab.words[4:]) == {"e", "f"}
     assert model.vocab.counts[model.vocab.key_to_index["a"]] == 200 + 200
     assert model.syn0.shape == (6, 8) and model.syn1neg.shape == (6, 8)
     assert not np.array_equal(model.wv["a"], a_before)
-    assert len(model.history) == 4 and model.history[-1].lr < model.history[-2].lr
+    assert len(model.history) == 5 and model.history[-1].lr < model.history[-2].lr
     with pytest.raises(fastw2v.ConfigError, match="cannot change dim"):
         model.train(more, dim=16)
 

@@ -59,7 +59,8 @@ def gensim_kv(words, vectors) -> GensimKV:
 
 
 def test_binary_layout_is_the_c_tools(tmp_path):
-    KeyedVectors(["a", "é"], np.array([[1.5, -2], [0, 0.25]], np.float32)).save_word2vec_format(tmp_path / "v")
+    KeyedVectors(["a", "é"], np.array([[1.5, -2], [0, 0.25]], np.float32)) \
+        .save_word2vec_format(tmp_path / "v", binary=True)
     expected = b"2 2\na " + struct.pack("<2f", 1.5, -2) + b"\n\xc3\xa9 " + struct.pack("<2f", 0, 0.25) + b"\n"
     assert (tmp_path / "v").read_bytes() == expected
 
@@ -107,7 +108,7 @@ def test_glove_layout_has_no_header(tmp_path, kv):
 
 
 def test_binary_round_trip_is_exact(tmp_path, kv):
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     assert_same(load(tmp_path / "v.bin"), kv)
     assert_same(load(tmp_path / "v.bin", binary=True), kv)
 
@@ -127,7 +128,7 @@ def test_text_round_trip_exact_precision(tmp_path, kv):
 
 
 def test_float64_output(tmp_path, kv):
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     loaded = load(tmp_path / "v.bin", dtype=np.float64)
     assert loaded.vectors.dtype == np.float64
     np.testing.assert_array_equal(loaded.vectors, kv.vectors.astype(np.float64))
@@ -166,7 +167,7 @@ def test_records_split_across_many_buffer_refills(tmp_path, monkeypatch):
     words the growth of the word buffer."""
     words = [f"{'long' * 30}-{i}-ü" for i in range(200)]
     kv = KeyedVectors(words, np.random.default_rng(2).standard_normal((200, 3)).astype(np.float32))
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     kv.save_word2vec_format(tmp_path / "v.txt", binary=False, precision="exact")
     monkeypatch.setattr(vectors_module, "BUFFER_BYTES", 8)
     for path in (tmp_path / "v.bin", tmp_path / "v.txt"):
@@ -250,7 +251,7 @@ def test_crlf_line_ends(tmp_path, kv):
     kv.save_word2vec_format(tmp_path / "v.txt", binary=False, precision="exact")
     (tmp_path / "crlf.txt").write_bytes((tmp_path / "v.txt").read_bytes().replace(b"\n", b"\r\n"))
     assert_same(load(tmp_path / "crlf.txt"), kv)
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     data = (tmp_path / "v.bin").read_bytes()
     (tmp_path / "crlf.bin").write_bytes(data.replace(b"\n", b"\r\n", 1))  # the header line only
     assert_same(load(tmp_path / "crlf.bin"), kv)
@@ -309,7 +310,7 @@ def test_word_cut_inside_a_character(tmp_path):
 
 
 def test_truncated_binary_names_the_offset(tmp_path, buffer_size, kv):
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     data = (tmp_path / "v.bin").read_bytes()
     third = data.index(b"\n\xe6\x9d\xb1") + 1  # start of the record of 東京
     (tmp_path / "cut.bin").write_bytes(data[: third + 10])
@@ -324,7 +325,7 @@ def test_truncated_binary_names_the_offset(tmp_path, buffer_size, kv):
 
 @pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
 def test_damaged_compressed_files(tmp_path, kv, suffix):
-    kv.save_word2vec_format(tmp_path / f"v{suffix}")
+    kv.save_word2vec_format(tmp_path / f"v{suffix}", binary=True)
     data = (tmp_path / f"v{suffix}").read_bytes()
     (tmp_path / f"cut{suffix}").write_bytes(data[: len(data) // 2])
     with pytest.raises(VectorFileError, match=rf"cut\{suffix}: byte \d+: "):
@@ -446,15 +447,16 @@ def test_unwritable_words_are_refused(tmp_path):
         with pytest.raises(ValueError, match="cannot write"):
             kv.save_word2vec_format(tmp_path / "v", binary=binary)
     assert not (tmp_path / "v").exists()
-    KeyedVectors(["a\tb"], np.ones((1, 2), np.float32)).save_word2vec_format(tmp_path / "v")  # fine in binary
+    KeyedVectors(["a\tb"], np.ones((1, 2), np.float32)).save_word2vec_format(tmp_path / "v", binary=True)  # fine
     assert load(tmp_path / "v").index_to_key == ["a\tb"]
 
 
 def test_failed_write_keeps_the_old_file(tmp_path, kv):
-    kv.save_word2vec_format(tmp_path / "v")
+    kv.save_word2vec_format(tmp_path / "v", binary=True)
     before = (tmp_path / "v").read_bytes()
     with pytest.raises(UnicodeEncodeError):
-        KeyedVectors(["ok", "\ud800"], np.zeros((2, 2), np.float32)).save_word2vec_format(tmp_path / "v")
+        KeyedVectors(["ok", "\ud800"], np.zeros((2, 2), np.float32)).save_word2vec_format(tmp_path / "v",
+                                                                                         binary=True)
     assert (tmp_path / "v").read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["v"]
 
@@ -568,7 +570,7 @@ def test_batch_queries_match_single_ones(kv):
 
 
 def test_queries_agree_with_gensim(tmp_path, kv):
-    kv.save_word2vec_format(tmp_path / "v.bin")
+    kv.save_word2vec_format(tmp_path / "v.bin", binary=True)
     g = GensimKV.load_word2vec_format(tmp_path / "v.bin", binary=True)
     for pos, neg in ((["a"], []), (["a", "the"], ["東京"]), (["w1", "w2", "w3"], ["w4", "w5"])):
         for ours, theirs in ((kv.most_similar(pos, neg, topn=8), g.most_similar(pos, neg, topn=8)),
@@ -600,9 +602,165 @@ def test_doesnt_match_and_unknown_words(kv):
     vectors = np.array([[1, 0], [0.9, 0.1], [0.95, 0], [0, 1]], np.float32)
     small = KeyedVectors(["a", "b", "c", "odd"], vectors)
     assert small.doesnt_match(["a", "odd", "b", "c"]) == "odd"
-    with pytest.raises(KeyError, match="zzz"):
-        small.doesnt_match(["a", "zzz"])
+    with pytest.warns(UserWarning, match="zzz"):  # gensim leaves unknown words out, with a warning
+        assert small.doesnt_match(["a", "odd", "zzz", "b"]) == "odd"
+    with pytest.raises(ValueError), pytest.warns(UserWarning):
+        small.doesnt_match(["zzz"])
     with pytest.raises(ValueError):
         small.doesnt_match([])
     with pytest.raises(KeyError, match="zzz"):
         small.similarity("a", "zzz")
+
+
+# ---------------------------------------------------------------- gensim's methods, against gensim
+
+
+@pytest.fixture
+def pair_with_counts(kv):
+    """Our vectors with counts, and gensim's KeyedVectors of the same words, vectors and counts."""
+    counts = np.arange(len(WORDS), 0, -1) * 3
+    ours = KeyedVectors(WORDS, kv.vectors.copy(), counts)
+    g = gensim_kv(WORDS, kv.vectors.copy())
+    for word, count in zip(WORDS, counts.tolist()):
+        g.set_vecattr(word, "count", count)
+    return ours, g
+
+
+def _same_list(ours, theirs):
+    assert [w for w, _ in ours] == [w for w, _ in theirs]
+    np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-6, atol=1e-7)
+
+
+def test_similarity_queries_agree_with_gensim(pair_with_counts):
+    ours, g = pair_with_counts
+    vector = ours.vectors[3] - 0.5 * ours.vectors[9]
+    _same_list(ours.similar_by_word("a", topn=6), g.similar_by_word("a", topn=6))
+    _same_list(ours.similar_by_key("東京", topn=6, restrict_vocab=20), g.similar_by_key("東京", topn=6, restrict_vocab=20))
+    _same_list(ours.similar_by_vector(vector, topn=6), g.similar_by_vector(vector, topn=6))
+    _same_list(ours.most_similar(positive=[5, "the"], negative=[2], topn=6),
+               g.most_similar(positive=[5, "the"], negative=[2], topn=6))  # row numbers as keys
+    for ws1, ws2 in ((["a", "the"], ["東京"]), (WORDS[5:12], WORDS[20:23]), (["a", "nope"], ["w1", "w2", "zzz"])):
+        assert ours.n_similarity(ws1, ws2) == pytest.approx(float(g.n_similarity(ws1, ws2)), rel=1e-6)
+    with pytest.raises(ZeroDivisionError):
+        ours.n_similarity([], ["a"])
+    assert ours.distance("a", "Zürich") == pytest.approx(float(g.distance("a", "Zürich")), rel=1e-6)
+    for args in (("a",), ("a", ["the", "w3", "東京"]), (vector,), (vector, ["w7", "a"])):
+        np.testing.assert_allclose(ours.distances(*args), g.distances(*args), rtol=1e-6, atol=1e-6)
+    for w1, w2 in (("a", "the"), ("東京", "w39"), ("w5", "w6"), ("Zürich", "naïve")):
+        assert ours.rank(w1, w2) == g.rank(w1, w2)
+        assert ours.closer_than(w1, w2) == g.closer_than(w1, w2)
+    for words in (["a", "the", "東京", "w3"], ["w1", "nope", "w2", "w30", "w31"]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert ours.doesnt_match(words) == g.doesnt_match(words)
+
+
+def test_keys_indexes_norms_and_counts_agree_with_gensim(pair_with_counts):
+    ours, g = pair_with_counts
+    for key in ("a", "nope", 0, 5, len(WORDS) - 1, len(WORDS), -1, np.int64(3)):
+        assert ours.has_index_for(key) == g.has_index_for(key) and (key in ours) == (key in g)
+    np.testing.assert_array_equal(ours[0], g[0])
+    np.testing.assert_array_equal(ours[[0, "a", 7]], g[[0, "a", 7]])
+    np.testing.assert_array_equal(ours.get_vector(4, norm=True), g.get_vector(4, norm=True))
+    assert ours.get_index("東京") == g.get_index("東京") and ours.get_index(9) == 9
+    assert ours.get_index("nope", -1) == -1
+    ours.fill_norms()
+    g.fill_norms()
+    np.testing.assert_allclose(ours.norms, g.norms, rtol=1e-6)
+    assert [ours.get_vecattr(w, "count") for w in WORDS] == [g.get_vecattr(w, "count") for w in WORDS]
+    ours.set_vecattr("a", "count", 1000)
+    assert ours.get_vecattr("a", "count") == 1000 == ours.counts[5]
+    with pytest.raises(KeyError, match="only the 'count'"):
+        ours.get_vecattr("a", "sample_int")
+    with pytest.raises(KeyError, match="no counts"):
+        KeyedVectors(["x"], np.ones((1, 2))).get_vecattr("x", "count")
+
+
+@pytest.mark.parametrize("options", [{}, {"pre_normalize": False}, {"post_normalize": True},
+                                     {"weights": [2.0, -1.0, 0.5, 1.0]}, {"ignore_missing": False}])
+def test_mean_vector_agrees_with_gensim(pair_with_counts, options):
+    ours, g = pair_with_counts
+    keys = ["a", 3, ours.vectors[9] * 2, "w5"]
+    np.testing.assert_allclose(ours.get_mean_vector(keys, **options), g.get_mean_vector(keys, **options),
+                               rtol=1e-5, atol=1e-6)
+    with_missing = ["a", "nope", "w5"]
+    if options.get("ignore_missing", True):
+        np.testing.assert_allclose(ours.get_mean_vector(with_missing, **{**options, "weights": None}),
+                                   g.get_mean_vector(with_missing, **{**options, "weights": None}), rtol=1e-5)
+    else:
+        with pytest.raises(KeyError, match="nope"):
+            ours.get_mean_vector(with_missing, **options)
+    with pytest.raises(ValueError, match="no input"):
+        ours.get_mean_vector([])
+
+
+def test_add_vectors_agrees_with_gensim(pair_with_counts):
+    ours, g = pair_with_counts
+    normed = ours.get_normed_vectors()
+    rows = np.random.default_rng(3).standard_normal((3, 7)).astype(np.float32)
+    for kv in (ours, g):
+        kv.add_vectors(["new1", "a", "new2"], rows)             # "a" kept
+        kv.add_vectors(["a", "w1"], rows[:2], replace=True)     # replaced
+        kv["new3"] = rows[2]
+    assert ours.index_to_key == g.index_to_key and ours.key_to_index == g.key_to_index
+    np.testing.assert_array_equal(ours.vectors, g.vectors)
+    assert ours.get_normed_vectors() is not normed  # caches follow the new vectors
+    _same_list(ours.most_similar("new1", topn=5), g.most_similar("new1", topn=5))
+    assert ours.counts[-3:].tolist() == [0, 0, 0]
+    assert ours.add_vector("new4", rows[0]) == len(ours) - 1
+    with pytest.raises(ValueError, match="shape"):
+        ours.add_vectors(["x", "y"], rows)
+    with pytest.raises(ValueError, match="more than once"):
+        ours.add_vectors(["x", "x"], rows[:2])
+
+
+def test_to_and_from_gensim(pair_with_counts, tmp_path):
+    ours, g = pair_with_counts
+    theirs = ours.to_gensim()
+    assert isinstance(theirs, GensimKV) and theirs.index_to_key == ours.index_to_key
+    assert theirs.vectors is ours.vectors  # shared, not copied
+    assert [theirs.get_vecattr(w, "count") for w in WORDS] == ours.counts.tolist()
+    _same_list(theirs.most_similar("a", topn=5), ours.most_similar("a", topn=5))
+    back = KeyedVectors.from_gensim(g)
+    assert back.index_to_key == WORDS and back.counts.tolist() == ours.counts.tolist()
+    np.testing.assert_array_equal(back.vectors, g.vectors)
+    no_counts = KeyedVectors.from_gensim(gensim_kv(WORDS, ours.vectors))
+    assert no_counts.counts is None and no_counts.to_gensim().expandos == {}
+    model = gensim.models.Word2Vec([["a", "b", "a"]] * 5, vector_size=4, min_count=1, workers=1)
+    from_model = KeyedVectors.from_gensim(model)  # a model stands for its .wv
+    assert from_model.index_to_key == ["a", "b"] and from_model.counts.tolist() == [10, 5]
+
+
+def test_native_save_and_load(pair_with_counts, tmp_path):
+    ours, g = pair_with_counts
+    ours.save(tmp_path / "v.kv")
+    again = KeyedVectors.load(tmp_path / "v.kv")
+    assert_same(again, ours)
+    assert again.counts.tolist() == ours.counts.tolist()
+    mapped = KeyedVectors.load(tmp_path / "v.kv", mmap="r")
+    assert isinstance(mapped.vectors.base, np.memmap) and not mapped.vectors.flags.writeable
+    assert_same(mapped, ours)
+    _same_list(mapped.most_similar("a"), ours.most_similar("a"))
+    KeyedVectors(["x"], np.ones((1, 2))).save(tmp_path / "nocounts.kv")
+    assert KeyedVectors.load(tmp_path / "nocounts.kv").counts is None
+    g.save(str(tmp_path / "gensim.kv"))  # a pickle
+    with pytest.raises(ValueError, match="gensim's KeyedVectors.save writes pickles"):
+        KeyedVectors.load(tmp_path / "gensim.kv")
+    with pytest.raises(ValueError, match="mmap"):
+        KeyedVectors.load(tmp_path / "v.kv", mmap="r+")
+
+
+def test_word2vec_files_with_gensims_defaults_and_fvocab(pair_with_counts, tmp_path):
+    ours, g = pair_with_counts
+    ours.save_word2vec_format(tmp_path / "v.txt", fvocab=tmp_path / "vocab.txt")  # text, as gensim's default
+    assert (tmp_path / "v.txt").read_bytes().startswith(f"{len(WORDS)} 7\nthe ".encode())
+    theirs = GensimKV.load_word2vec_format(str(tmp_path / "v.txt"), fvocab=str(tmp_path / "vocab.txt"))
+    assert [theirs.get_vecattr(w, "count") for w in WORDS] == ours.counts.tolist()
+    g.save_word2vec_format(str(tmp_path / "g.bin"), fvocab=str(tmp_path / "g.vocab"), binary=True)
+    loaded = KeyedVectors.load_word2vec_format(tmp_path / "g.bin", tmp_path / "g.vocab", True, datatype=np.float64)
+    assert loaded.vectors.dtype == np.float64
+    assert {w: loaded.get_vecattr(w, "count") for w in WORDS} == {w: g.get_vecattr(w, "count") for w in WORDS}
+    with pytest.raises(TypeError, match="not both"):
+        KeyedVectors.load_word2vec_format(tmp_path / "g.bin", dtype=np.float64, datatype=np.float64)
+    with pytest.raises(ValueError, match="no counts"):
+        KeyedVectors(["x"], np.ones((1, 2))).save_word2vec_format(tmp_path / "x.txt", fvocab=tmp_path / "x.vocab")
