@@ -1,7 +1,11 @@
 """Vocabulary: the kept words in training order, their counts, and the C tool's vocab file.
 
-The order is by descending count, ties broken by first occurrence in the
-corpus (gensim's order), so the same corpus always gives the same ids.
+The order is gensim 4's, so the same corpus gives the same ids in both: by
+descending count, and among equal counts the word first seen *last* comes
+first (gensim sorts its vocabulary, kept in order of first occurrence, with
+``lexsort((-index, -count))``).  Words added to an existing vocabulary
+(continued training) are appended in order of first occurrence, unsorted, as
+gensim's ``build_vocab(update=True)`` does.
 """
 from __future__ import annotations
 
@@ -78,20 +82,22 @@ def choose_vocabulary(counted: WordCounts, min_count: int, max_final_vocab: int 
                       base: Vocabulary | None = None, fixed: bool = False):
     """The vocabulary for counted words, and the id of each counted word (-1: dropped).
 
-    Fresh: words reaching min_count (raised for max_final_vocab), by
-    descending count then first occurrence.  With `base` (continued
-    training): base words keep their ids and add the new counts; new words
-    reaching min_count are appended in the same order.  With `base` and
-    `fixed` (resuming): `base` is used unchanged.
+    Fresh: words reaching min_count (raised for max_final_vocab), in the
+    module docstring's order.  With `base` (continued training): base words
+    keep their ids and add the new counts; new words reaching min_count are
+    appended in order of first occurrence.  With `base` and `fixed`
+    (resuming): `base` is used unchanged.
     """
     known = np.array([base.key_to_index.get(w, -1) for w in counted.words], dtype=np.int64) \
         if base is not None else np.full(len(counted.words), -1, dtype=np.int64)
     if base is not None and fixed:
         return base, known
     new = np.flatnonzero(known < 0)
-    threshold_counts = counted.counts[new]
-    order = new[select_and_order(threshold_counts, counted.first_seen[new], min_count,
-                                 None if base is not None else max_final_vocab)]
+    if base is None:
+        order = new[select_and_order(counted.counts[new], counted.first_seen[new], min_count, max_final_vocab)]
+    else:
+        appended = new[counted.counts[new] >= min_count]
+        order = appended[np.argsort(counted.first_seen[appended], kind="stable")]
     if base is None and len(order) == 0:
         raise VocabularyError(no_vocabulary_message(len(counted.words), int(counted.counts.max(initial=0)),
                                                     min_count))
@@ -119,10 +125,11 @@ def effective_min_count(counts: np.ndarray, min_count: int, max_final_vocab: int
 
 def select_and_order(counts: np.ndarray, first_seen: np.ndarray, min_count: int,
                      max_final_vocab: int | None) -> np.ndarray:
-    """Indices of the kept entries, by descending count then first occurrence."""
+    """Indices of the kept entries, by descending count, then the latest
+    first occurrence first (gensim's order)."""
     threshold = effective_min_count(counts, min_count, max_final_vocab)
     kept = np.flatnonzero(counts >= threshold)
-    order = np.lexsort((first_seen[kept], -counts[kept]))
+    order = np.lexsort((-first_seen[kept], -counts[kept]))
     return kept[order]
 
 

@@ -25,7 +25,7 @@ def reference(text: str, min_count=1, max_len=10_000):
     first = {}
     for pos, t in enumerate(t for line in lines for t in line):
         first.setdefault(t, pos)
-    words = sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], first[w]))
+    words = sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], -first[w]))
     index = {w: i for i, w in enumerate(words)}
     sentences = []
     for line in lines:
@@ -158,7 +158,7 @@ def test_vocabulary_order_and_tie_break(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("d c b a\na b c d e\ne e\n")
     vocab, _, _ = load_corpus(path, min_count=1)
-    assert vocab.words == ["e", "d", "c", "b", "a"]  # e: 3; then count 2 in order of first occurrence
+    assert vocab.words == ["e", "a", "b", "c", "d"]  # e: 3; then count 2, the last first seen first (gensim)
 
 
 def test_max_final_vocab_raises_min_count(tmp_path):
@@ -167,7 +167,7 @@ def test_max_final_vocab_raises_min_count(tmp_path):
     vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=3)
     assert vocab.words == ["a", "b"]  # a cut at exactly 3 would split the tie c/d
     vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=4)
-    assert vocab.words == ["a", "b", "c", "d"]
+    assert vocab.words == ["a", "b", "d", "c"]
 
 
 def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
@@ -178,7 +178,7 @@ def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
     path.write_text(frequent + "\n" + rare + "\n" + frequent + "\n")
     vocab, encoded, _ = load_corpus(path, min_count=1, max_vocab_size=20)
     assert len(vocab) <= 20
-    assert vocab.words[:3] == ["alpha", "beta", "gamma"] and vocab.counts[:3].tolist() == [60, 60, 60]
+    assert vocab.words[:3] == ["gamma", "beta", "alpha"] and vocab.counts[:3].tolist() == [60, 60, 60]
     # every occurrence of a kept word is encoded, also those counted before a pruning
     assert np.count_nonzero(all_tokens(encoded) == 0) == 60
 
@@ -188,8 +188,8 @@ def test_invalid_utf8_is_replaced_counted_and_merged(tmp_path):
     path.write_bytes(b"ok caf\xe9 caf\xff ok\nok caf\xe9\n")
     vocab, encoded, report = load_corpus(path, min_count=1)
     assert report.invalid_utf8_tokens == 3
-    assert vocab.words == ["ok", "caf\ufffd"] and vocab.counts.tolist() == [3, 3]
-    assert sentences_of(encoded) == [[0, 1, 1, 0], [0, 1]]
+    assert vocab.words == ["caf\ufffd", "ok"] and vocab.counts.tolist() == [3, 3]
+    assert sentences_of(encoded) == [[1, 0, 0, 1], [1, 0]]
 
 
 def test_sentences_iterable_matches_file(tmp_path):
