@@ -25,6 +25,7 @@ import click
 from . import cli_vectors
 from .config import Config, ConfigError
 from .corpus import CorpusFileError, encode_to_file
+from .distributed import current, guard, join, launched_size
 from .files import STDIN, InputError, OutputSet, check_distinct_paths, check_writable, expand_inputs
 from .modelfile import ModelFileError, load_model
 from .progress import CompileWatch, Progress, write_safely
@@ -84,8 +85,9 @@ class FastW2VGroup(click.Group):
         except click.exceptions.Abort:
             say("Aborted.")
             code = 130
-        except _Interrupted as e:
-            say(f"Interrupted: {e.format_message()}")
+        except _Interrupted as e:  # in a distributed run, a stop all ranks agreed on
+            if current() is None or current().rank == 0:
+                say(f"Interrupted: {e.format_message()}")
             code = e.exit_code
         except click.ClickException as e:
             say(f"Error: {e.format_message()}")
@@ -106,6 +108,8 @@ class FastW2VGroup(click.Group):
             say(f"Error: {e}")
             code = 1
         _quiet_exit_on_broken_stdout()
+        if current() is not None:  # every rank ends here together (errors abort the job before)
+            current().finish()
         sys.exit(code or 0)
 
 
@@ -183,6 +187,14 @@ def _training_options(f):
         click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
         click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
                      help="Where to train."),
+        click.option("--sync-every", type=int, default=1_000_000, show_default=True,
+                     help="Distributed runs (mpiexec): words a process trains between averaging the hot rows."),
+        click.option("--sync-rows", type=int, default=4096, show_default=True,
+                     help="Distributed runs: the hot rows are those of this many most frequent words "
+                          "(and tree nodes)."),
+        click.option("--full-sync-every", type=int, default=0, show_default=True,
+                     help="Distributed runs: words a process trains between averaging the whole model "
+                          "(0: at each epoch's end only)."),
     ], f)
 
 
@@ -251,6 +263,12 @@ def _work_dir(work_dir, output) -> str:
     return folder
 
 
+def _workers(threads: int, processes: int = 1) -> str:
+    """'1 thread', '4 threads', '2 processes x 1 thread'."""
+    text = f"{threads} thread{'s' if threads != 1 else ''}"
+    return f"{processes} processes x {text}" if processes > 1 else text
+
+
 def _print_summary(model: Word2Vec, seconds_total: float, load_seconds: float, compile_seconds: float):
     trained = model.history[-model.config.epochs:] if model.history else []
     raw = sum(s.raw_words for s in trained)
@@ -259,29 +277,33 @@ def _print_summary(model: Word2Vec, seconds_total: float, load_seconds: float, c
     compiled = f"; compiled kernels in {compile_seconds:.1f} s" if compile_seconds >= 0.05 else ""
     say(f"vocabulary {len(model.vocab)} words; read and encoded in {load_seconds:.2f} s{compiled}; "
         f"trained {raw} words in {train_seconds:.2f} s ({raw / max(train_seconds, 1e-9):,.0f} words/s, "
-        f"{model.config.threads} threads){loss}; total {seconds_total:.1f} s")
+        f"{_workers(model.config.threads, current().size if current() else 1)}){loss}; total {seconds_total:.1f} s")
 
 
 def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoint_every=None,
                  model: Word2Vec | None = None, state: TrainingState | None = None, given=(),
-                 work_dir=None, keep=None, outputs: OutputSet | None = None):
+                 work_dir=None, keep=None, outputs: OutputSet | None = None, cluster=None):
     """Load, encode and train with progress on stderr; returns (model, read
     seconds, compile seconds).
 
     A fresh model is made from `config`; a given `model` is trained further
     (its vocabulary grows) or, with `state`, resumed from a checkpoint.
+    With `cluster`, this is one rank of a distributed run; rank 0 alone
+    reports.
     """
-    device = check_device(config)
-    progress = Progress(config.epochs, quiet=quiet)
+    device = check_device(config, cluster)
+    first = cluster is None or cluster.rank == 0
+    progress = Progress(config.epochs, quiet=quiet or not first)
     base = model.vocab if model is not None else None
     with CompileWatch(progress.message) as watch:
         start = time.perf_counter()
         vocab, encoded, report = load_training_corpus(corpus, config, base=base, fixed=state is not None,
-                                                      work_dir=work_dir, keep=keep, outputs=outputs)
+                                                      work_dir=work_dir, keep=keep, outputs=outputs, cluster=cluster)
         try:
             read_seconds = time.perf_counter() - start - watch.seconds
             config = adopt_corpus_settings(config, encoded, given)
-            warn_about_input(report)
+            if first:
+                warn_about_input(report)
             grown = f", {len(vocab) - len(base)} new" if base is not None and state is None else ""
             source = " from the encoded corpus" if report.encoded_file else ""
             progress.message(f"{encoded.raw_word_count} words read{source}, vocabulary {len(vocab)} words{grown} "
@@ -293,7 +315,7 @@ def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoin
                 model.grow_vocabulary(vocab)
             model.invalid_utf8_tokens = report.invalid_utf8_tokens
             model.train_encoded(encoded, progress, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                                state=state)
+                                state=state, cluster=cluster)
         finally:
             encoded.close()
     return model, read_seconds, watch.seconds
@@ -347,7 +369,9 @@ def train(corpus, output, binary, save_vocab, output_vectors, save_model, checkp
     input) or one encoded corpus file (fastw2v encode).  .gz/.bz2/.xz data is
     read directly."""
     start = time.perf_counter()
-    with StopOnSignal():
+    cluster = join()
+    first = cluster is None or cluster.rank == 0
+    with StopOnSignal(), guard(cluster):
         model = state = None
         given = _given_on_command_line(options)
         if resume and init_model:
@@ -386,20 +410,22 @@ def train(corpus, output, binary, save_vocab, output_vectors, save_model, checkp
         folder = _work_dir(work_dir, output)
         with OutputSet() as outputs:
             if state is not None and state.epoch > config.epochs:
-                say(f"the checkpoint's run had finished ({config.epochs} epochs): writing its outputs")
+                if first:
+                    say(f"the checkpoint's run had finished ({config.epochs} epochs): writing its outputs")
                 read_seconds = compile_seconds = 0.0
             else:
                 model, read_seconds, compile_seconds = run_training(
                     list(corpus), config, quiet, checkpoint, checkpoint_every, model, state, given, folder,
-                    keep_encoded, outputs)
-            model.save_word2vec_format(output, binary=binary, outputs=outputs)
-            if save_vocab:
-                model.vocab.save(save_vocab, outputs=outputs)
-            if output_vectors:
-                model.save_output_vectors(output_vectors, binary=binary, outputs=outputs)
-            if save_model:
-                model.save(save_model, outputs=outputs)
-    if not quiet and model.history:
+                    keep_encoded, outputs, cluster)
+            if first:  # the ranks of a distributed run end with the same weights: rank 0 writes
+                model.save_word2vec_format(output, binary=binary, outputs=outputs)
+                if save_vocab:
+                    model.vocab.save(save_vocab, outputs=outputs)
+                if output_vectors:
+                    model.save_output_vectors(output_vectors, binary=binary, outputs=outputs)
+                if save_model:
+                    model.save(save_model, outputs=outputs)
+    if not quiet and first and model.history:
         _print_summary(model, time.perf_counter() - start, read_seconds, compile_seconds)
 
 
@@ -417,6 +443,9 @@ def encode(corpus, output, threads, work_dir, quiet, debug, **vocabulary):
     offsets, the vocabulary) that `fastw2v train` reads without scanning."""
     start = time.perf_counter()
     config = Config(threads=threads, **vocabulary)  # names every invalid value
+    if launched_size() > 1:
+        raise ConfigError("fastw2v encode runs as one process (its threads scan in parallel): "
+                          "run it without mpiexec, then train the processes on its file")
     with StopOnSignal():
         inputs = expand_inputs(list(corpus))
         check_writable(output)

@@ -20,11 +20,16 @@ class ConfigError(ValueError):
 
 
 def default_threads() -> int:
-    """All cores this process may run on."""
+    """All cores this process may run on; in an MPI job whose ranks on this
+    node were not bound to cores by the launcher, an equal share of them."""
     try:
-        return len(os.sched_getaffinity(0))
+        usable = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
-        return os.cpu_count() or 1
+        usable = os.cpu_count() or 1
+    local = os.environ.get("MPI_LOCALNRANKS") or os.environ.get("OMPI_COMM_WORLD_LOCAL_SIZE") or "1"
+    if usable >= (os.cpu_count() or usable) and local.isdigit() and int(local) > 1:
+        return max(1, usable // int(local))
+    return usable
 
 
 @dataclass(frozen=True)
@@ -32,8 +37,10 @@ class Config:
     """Hyper-parameters of one training run; invalid values raise ConfigError.
 
     ``alpha``, ``min_alpha`` and ``threads`` left as None are resolved here
-    (0.025 skip-gram / 0.05 CBOW; alpha * 1e-4; all cores), so a stored Config
-    always says exactly what ran.
+    (0.025 skip-gram / 0.05 CBOW; alpha * 1e-4; all cores, shared among the
+    ranks of a distributed run on one node), so a stored Config always says
+    exactly what ran.  The sync_* fields only matter in a distributed run
+    (fastw2v.distributed).
     """
 
     sg: bool = True
@@ -56,6 +63,9 @@ class Config:
     threads: int | None = None
     seed: int = 1
     device: str = "cpu"
+    sync_every: int = 1_000_000    # distributed runs: words per rank between averaging the hot rows
+    sync_rows: int = 4096          # ... of that many most frequent words (and tree nodes)
+    full_sync_every: int = 0       # ... and the whole model (0: at every epoch's end only)
 
     def __post_init__(self):
         errors = []
@@ -91,6 +101,9 @@ class Config:
         check_int("epochs", 1)
         check_int("threads", 1, allow_none=True)
         check_int("seed", 0)
+        check_int("sync_every", 1)
+        check_int("sync_rows", 0)
+        check_int("full_sync_every", 0)
         check_real("ns_exponent", lambda v: abs(v) < float("inf"), "finite")
         check_real("sample", lambda v: 0 <= v < float("inf"), ">= 0 (0 disables subsampling)")
         check_real("alpha", lambda v: 0 < v < float("inf"), "> 0", allow_none=True)

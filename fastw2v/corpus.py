@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from .files import STDIN, Input, InputError, OutputSet, expand_inputs
-from .scan import LINE_END, Scan, scan_inputs
+from .scan import _TOKENS, LINE_END, Scan, Table, scan_inputs
 from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
 
 MAGIC = b"FW2VCORP"
@@ -86,6 +86,7 @@ class EncodedCorpus:
     max_sentence: int          # the longest sentence, in words
     invalid_utf8_tokens: int = 0
     settings: dict | None = None
+    local_part: bool = False   # this rank's own part of a distributed scan: a rank trains all of it
 
     def offsets(self, a: int, b: int) -> np.ndarray:
         raise NotImplementedError
@@ -100,21 +101,24 @@ class EncodedCorpus:
     def close(self) -> None:
         """Release the file (a no-op in memory)."""
 
-    def sentence_reaching(self, s0: int, words: int) -> int:
-        """The first sentence s > s0 whose start is at least `words` tokens
-        after sentence s0's (n_sentences if none): slices end there."""
-        target = int(self.offsets(s0, s0 + 1)[0]) + words
-        a = s0 + 1
+    def offset(self, sentence: int) -> int:
+        """The token at which `sentence` starts (n_tokens for n_sentences)."""
+        return int(self.offsets(sentence, sentence + 1)[0])
+
+    def first_sentence_at(self, token: int, lo: int, hi: int) -> int:
+        """The first sentence s in [lo, hi] starting at or after `token` (hi
+        if none does): slices end there."""
+        a = lo
         step = 1 << 12
-        while a <= self.n_sentences:
-            b = min(a + step, self.n_sentences + 1)
+        while a <= hi:
+            b = min(a + step, hi + 1)
             chunk = self.offsets(a, b)
-            k = int(np.searchsorted(chunk, target, side="left"))
+            k = int(np.searchsorted(chunk, token, side="left"))
             if k < len(chunk):
                 return a + k
             a = b
             step *= 2
-        return self.n_sentences
+        return hi
 
 
 class InMemoryCorpus(EncodedCorpus):
@@ -303,10 +307,10 @@ class Slice:
         return int(self.offsets[-1])
 
 
-def read_slice(corpus: EncodedCorpus, first: int, words: int) -> Slice:
-    """The sentences from `first` up to the first one starting `words` or
-    more tokens later (a kernel call's share of the corpus)."""
-    end = corpus.sentence_reaching(first, words)
+def read_slice(corpus: EncodedCorpus, first: int, stop_token: int, last: int) -> Slice:
+    """A kernel call's sentences: from `first` up to the first one that
+    starts at or after `stop_token`, at most up to sentence `last`."""
+    end = corpus.first_sentence_at(stop_token, first, last)
     offsets = corpus.offsets(first, end + 1)
     tokens = np.ascontiguousarray(corpus.tokens(int(offsets[0]), int(offsets[-1])))
     return Slice(first, end, tokens, offsets - offsets[0])
@@ -503,16 +507,17 @@ class LoadReport:
     encoded_file: bool = False  # the input was a corpus file (no scan)
 
 
-def build_vocabulary(scan: Scan, min_count: int, max_final_vocab=None,
+def build_vocabulary(table: Table, min_count: int, max_final_vocab=None,
                      base: Vocabulary | None = None, fixed: bool = False):
-    """Choose and order the vocabulary (or extend `base`); returns (Vocabulary,
-    merged entry -> word id map, number of tokens whose bytes were not valid UTF-8)."""
+    """Choose and order the vocabulary of a scan's table (or extend `base`);
+    returns (Vocabulary, entry -> word id map, number of tokens whose bytes
+    were not valid UTF-8)."""
     # rare words can only matter when they may belong to `base`
-    counted, entry_word, invalid = scan.table.word_counts(min_count if base is None else 1)
+    counted, entry_word, invalid = table.word_counts(min_count if base is None else 1)
     try:
         vocab, word_ids = choose_vocabulary(counted, min_count, max_final_vocab, base, fixed)
     except VocabularyError:  # name all words in the message, not only the decoded ones
-        counts = scan.table.counts[:scan.table.n_entries]
+        counts = table.counts[:table.n_entries]
         raise VocabularyError(no_vocabulary_message(int(np.count_nonzero(counts)), int(counts.max(initial=0)),
                                                     min_count)) from None
     id_map = np.where(entry_word >= 0, word_ids[np.maximum(entry_word, 0)], -1).astype(np.int32)
@@ -528,6 +533,34 @@ def _sources(inputs: list[Input]) -> list:
             entry.update(size=st.st_size, mtime_ns=st.st_mtime_ns)
         out.append(entry)
     return out
+
+
+def distributed_vocabulary(scan: Scan, cluster, min_count: int, max_final_vocab=None,
+                           base: Vocabulary | None = None, fixed: bool = False):
+    """The vocabulary of all ranks' scans, identical to a single process's:
+    rank 0 merges the ranks' tables in rank order (each rank scanned the
+    ranges after the previous rank's), chooses the vocabulary and sends it
+    back with each rank's entry -> word id map.  Returns (Vocabulary, this
+    rank's map, invalid UTF-8 tokens, names of inputs that look binary)."""
+    gathered = cluster.gather((scan.table.export(), scan.nul_bytes, scan.looks_binary))
+    maps = shared = None
+    if cluster.rank == 0:
+        merged = Table()
+        nul_bytes, looks_binary = np.zeros(len(scan.inputs), np.int64), np.zeros(len(scan.inputs), bool)
+        entries = []
+        for (words, counts, first_seen, tokens), nul, binary in gathered:
+            entries.append(merged.merge_entries(words, counts, first_seen, merged.tokens))
+            merged.state[_TOKENS] += tokens
+            nul_bytes += nul
+            looks_binary |= binary
+        vocab, id_map, invalid = build_vocabulary(merged, min_count, max_final_vocab, base, fixed)
+        everything = Scan(merged, [], [], scan.inputs, nul_bytes.tolist(), looks_binary.tolist())
+        maps = [id_map[e] for e in entries]
+        shared = (vocab.words, vocab.counts, invalid, everything.not_text())
+    own = cluster.scatter(maps)
+    words, counts, invalid, not_text = cluster.broadcast(shared)
+    vocab = base if fixed and base is not None and base.words == words else Vocabulary(words, counts)
+    return vocab, own, invalid, not_text
 
 
 def write_encoded(scan: Scan, vocab: Vocabulary, id_map: np.ndarray, f, settings: dict, invalid: int,
@@ -552,7 +585,7 @@ def _settings(min_count, max_vocab_size, max_final_vocab, max_sentence_length) -
 
 def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, max_sentence_length=10000,
                 base: Vocabulary | None = None, fixed: bool = False, threads: int = 1, work_dir=None,
-                keep=None, outputs: OutputSet | None = None):
+                keep=None, outputs: OutputSet | None = None, cluster=None):
     """The encoded corpus of files, directories or "-" (standard input).
 
     Text is scanned on `threads` threads and encoded into a temporary corpus
@@ -578,9 +611,17 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
         return vocab, corpus, LoadReport(time.perf_counter() - start, corpus.invalid_utf8_tokens, (), True)
     settings = _settings(min_count, max_vocab_size, max_final_vocab, max_sentence_length)
     spool_dir = work_dir or tempfile.gettempdir()
-    scan = scan_inputs(inputs, threads, max_vocab_size, spool_dir)
+    if cluster is not None:
+        _check_distributable(inputs, max_vocab_size, keep, cluster.size)
+    scan = scan_inputs(inputs, threads, max_vocab_size, spool_dir,
+                       part=(cluster.rank, cluster.size) if cluster is not None else (0, 1))
     try:
-        vocab, id_map, invalid = build_vocabulary(scan, min_count, max_final_vocab, base, fixed)
+        if cluster is not None:
+            vocab, id_map, invalid, not_text = distributed_vocabulary(scan, cluster, min_count, max_final_vocab,
+                                                                      base, fixed)
+        else:
+            vocab, id_map, invalid = build_vocabulary(scan.table, min_count, max_final_vocab, base, fixed)
+            not_text = scan.not_text()
         if keep is not None:
             with outputs.open(keep) as f:
                 write_encoded(scan, vocab, id_map, f, settings, invalid, spool_dir)
@@ -595,8 +636,24 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
                 raise
     finally:
         scan.close()
-    report = LoadReport(time.perf_counter() - start, invalid, tuple(scan.not_text()))
-    return vocab, corpus, report
+    corpus.local_part = cluster is not None
+    return vocab, corpus, LoadReport(time.perf_counter() - start, invalid, tuple(not_text))
+
+
+def _check_distributable(inputs, max_vocab_size, keep, size: int) -> None:
+    """What the ranks of a distributed run cannot scan together."""
+    from .config import ConfigError
+
+    stream = next((inp for inp in inputs if not inp.regular), None)
+    if stream is not None:
+        raise InputError(f"{stream.name} is a stream, which the {size} processes of a distributed run cannot "
+                         f"share: encode it first (fastw2v encode - -o corpus.fw2v) and train on the file")
+    if max_vocab_size is not None:
+        raise ConfigError("max_vocab_size prunes while counting, in order, which the processes of a distributed "
+                          "run cannot do together: encode the corpus first (fastw2v encode) and train on the file")
+    if keep is not None:
+        raise ConfigError("--keep-encoded: each process of a distributed run encodes only its own share; encode "
+                          "the whole corpus once with fastw2v encode instead")
 
 
 def _open_encoded(path, base: Vocabulary | None, fixed: bool):

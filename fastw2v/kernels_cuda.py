@@ -353,3 +353,10 @@ class DeviceTrainer:
         for device, host in zip((self.syn0, self.syn1neg, self.syn1), self.host):
             if host is not None:
                 device.copy_to_host(host)
+
+    def upload(self):
+        """Copy the host arrays (changed there: averaged by the ranks of a
+        distributed run) to the GPU."""
+        for device, host in zip((self.syn0, self.syn1neg, self.syn1), self.host):
+            if host is not None:
+                device.copy_to_device(host)

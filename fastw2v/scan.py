@@ -357,25 +357,38 @@ class Table:
             min_reduce += 1
         return min_reduce
 
+    def export(self) -> tuple:
+        """The entries as plain arrays (words spaced, counts, first positions,
+        tokens): what merge_entries takes, and what a rank sends to rank 0."""
+        n = self.n_entries
+        return (_spaced_words(self.pool, self.starts[:n], self.lengths[:n]), self.counts[:n].copy(),
+                self.first_seen[:n].copy(), self.tokens)
+
     def merge(self, other: "Table", token_base: int) -> np.ndarray:
         """Add `other`'s entries (of a later range whose first token is number
-        token_base); returns its entry -> our entry map.
+        token_base); returns its entry -> our entry map."""
+        words, counts, first_seen, _ = other.export()
+        return self.merge_entries(words, counts, first_seen, token_base)
 
-        Its words, each followed by a space, scan back into exactly those
-        words (an entry holds no separator), so the scanner itself does the
-        lookup; the counts and first positions it sets are then corrected.
+    def merge_entries(self, spaced_words, counts, first_seen, token_base: int) -> np.ndarray:
+        """Add entries given as words each followed by a space, with their
+        counts and first positions (relative to token_base); returns their
+        entry numbers here.
+
+        The spaced words scan back into exactly those words (an entry holds
+        no separator), so the scanner itself does the lookup; the counts and
+        first positions it sets are then corrected.
         """
-        n = other.n_entries
-        words = _spaced_words(other.pool, other.starts[:n], other.lengths[:n])
+        n = len(counts)
         before, tokens, after_line_end = self.n_entries, self.tokens, self.state[_AFTER_LINE_END]
-        local_to_global = np.empty(len(words) + 2, dtype=np.int32)
-        self.scan(words, local_to_global)
-        local_to_global = local_to_global[:n]
+        entries = np.empty(len(spaced_words) + 2, dtype=np.int32)
+        self.scan(spaced_words, entries)
+        entries = entries[:n]
         self.state[_TOKENS], self.state[_AFTER_LINE_END] = tokens, after_line_end
-        self.counts[local_to_global] += other.counts[:n] - 1
-        new = local_to_global >= before
-        self.first_seen[local_to_global[new]] = token_base + other.first_seen[:n][new]
-        return local_to_global
+        self.counts[entries] += counts - 1
+        new = entries >= before
+        self.first_seen[entries[new]] = token_base + first_seen[new]
+        return entries
 
     def word_counts(self, min_count: int = 1):
         """The distinct words as str, invalid UTF-8 replaced by U+FFFD.
@@ -444,15 +457,17 @@ def _cut_after_space(path: str, offset: int, end: int) -> int:
     return end
 
 
-def plan_ranges(inputs: list[Input], threads: int, compressed: list[bool]) -> list[ByteRange]:
+def plan_ranges(inputs: list[Input], threads: int, compressed: list[bool],
+                min_bytes: int | None = None) -> list[ByteRange]:
     """Byte ranges in input order: plain files cut into about equal pieces of
-    at least RANGE_MIN_BYTES (about one per thread over all plain bytes), the
-    other inputs whole."""
+    at least min_bytes (RANGE_MIN_BYTES by default; about one per thread over
+    all plain bytes), the other inputs whole."""
+    min_bytes = RANGE_MIN_BYTES if min_bytes is None else min_bytes
     plain = [inp.size for inp, packed in zip(inputs, compressed) if inp.regular and not packed]
-    target = max(RANGE_MIN_BYTES, -(-sum(plain) // max(threads, 1)))
+    target = max(min_bytes, -(-sum(plain) // max(threads, 1)))
     ranges = []
     for source, (inp, packed) in enumerate(zip(inputs, compressed)):
-        if not inp.regular or packed or threads == 1 or inp.size < 2 * RANGE_MIN_BYTES:
+        if not inp.regular or packed or threads == 1 or inp.size < 2 * min_bytes:
             ranges.append(ByteRange(source, inp))
             continue
         pieces = max(1, round(inp.size / target))
@@ -587,14 +602,30 @@ class Scan:
             self.spools.pop().close()
 
 
-def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spool_dir=None) -> Scan:
+def share_of_ranges(ranges: list[ByteRange], compressed: list[bool], part: int, parts: int) -> list[ByteRange]:
+    """The consecutive ranges that part `part` of `parts` scans, balanced by
+    bytes (a compressed file counted as 8 times its size)."""
+    sizes = np.array([(r.input.size if r.end is None else r.end - r.start) * (8 if compressed[r.source] else 1)
+                      for r in ranges], dtype=np.float64)
+    ends = np.cumsum(sizes)
+    cut = np.searchsorted(ends, ends[-1] * np.arange(1, parts) / parts, side="left") + 1 if len(ranges) else []
+    bounds = [0, *np.minimum(cut, len(ranges)).tolist(), len(ranges)]
+    return ranges[bounds[part]:bounds[part + 1]]
+
+
+def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spool_dir=None,
+                part: tuple[int, int] = (0, 1)) -> Scan:
     """Count the words of `inputs` and record each token's entry, on up to
     `threads` threads.  With `spool_dir`, the id streams of inputs larger
     than SPOOL_IN_MEMORY_BYTES in all (or of any stream) go to unnamed files
-    there (released by Scan.close); else they stay in memory."""
+    there (released by Scan.close); else they stay in memory.  `part` (k, n)
+    scans only the k-th of n byte-balanced shares of the ranges (a rank of
+    a distributed run); the table then holds that share's words."""
     compressed = [inp.regular and is_compressed(inp) for inp in inputs]
     workers = 1 if max_vocab_size is not None else max(1, threads)
-    ranges = plan_ranges(inputs, workers, compressed)
+    # the ranks of a distributed run each need bytes: smaller pieces for them
+    min_bytes = RANGE_MIN_BYTES if part[1] == 1 else RANGE_MIN_BYTES // 16
+    ranges = share_of_ranges(plan_ranges(inputs, workers * part[1], compressed, min_bytes), compressed, *part)
     spool = spool_dir
     if spool is not None and all(inp.regular for inp in inputs) and \
             sum(inp.size * (8 if packed else 1) for inp, packed in zip(inputs, compressed)) < SPOOL_IN_MEMORY_BYTES:

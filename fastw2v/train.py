@@ -50,9 +50,10 @@ class TrainingError(RuntimeError):
 class TrainingInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped training between two kernel calls."""
 
-    def __init__(self, signum: int, checkpoint=None):
+    def __init__(self, signum: int, checkpoint=None, agreed: bool = False):
         self.signum = signum
         self.checkpoint = checkpoint
+        self.agreed = agreed  # every rank of a distributed run stops here together
         name = signal.Signals(signum).name
         where = f"; checkpoint written to {checkpoint}" if checkpoint else "; no output written"
         super().__init__(f"training interrupted by {name}{where}")
@@ -67,19 +68,28 @@ class TrainingState:
     """Where a run stands: enough to resume it exactly from a checkpoint."""
 
     epoch: int = 1          # epoch in progress (1-based within this run)
-    sentence: int = 0       # next sentence of that epoch
+    sentence: int = 0       # first sentence of the next kernel call
+    call: int = 0           # that call's number in the epoch's plan
+    calls: int = 0          # kernel calls the plan divides the epoch into (0: not planned yet)
+    plan_first: int = 0     # the sentence the plan starts at
     stream: int = 0         # next random stream id
-    loss: float = 0.0       # tallies of the epoch in progress
+    loss: float = 0.0       # tallies of the epoch in progress (all ranks of a distributed run)
     examples: float = 0.0
     words: int = 0
     seconds: float = 0.0
-    fingerprint: str = ""   # of the encoded corpus
+    fingerprint: str = ""   # of the encoded corpus (of every rank's)
     checkpoint_every: int | None = None
     device: str = "cpu"     # the kernel calls are planned per device
+    ranks: list | None = None  # a distributed checkpoint's POSITION of every rank
+
+    POSITION = ("sentence", "call", "calls", "plan_first", "stream")  # what each rank has of its own
+
+    def position(self) -> dict:
+        return {name: getattr(self, name) for name in self.POSITION}
 
     @classmethod
     def from_checkpoint(cls, saved: dict, path) -> "TrainingState":
-        if "sentence" not in saved:
+        if "calls" not in saved:
             raise ConfigError(f"{path}: a checkpoint of an earlier fastw2v version, which this one cannot resume; "
                               f"train again (or use it as --init-model)")
         return cls(**saved)
@@ -158,17 +168,18 @@ def _is_file_corpus(corpus) -> bool:
 
 
 def load_training_corpus(corpus, config: Config, base: Vocabulary | None = None, fixed: bool = False,
-                         work_dir=None, keep=None, outputs=None):
+                         work_dir=None, keep=None, outputs=None, cluster=None):
     """(Vocabulary, EncodedCorpus, LoadReport) for files, "-", a corpus file or token lists.
 
     `base` and `fixed` extend or reuse an existing vocabulary (see
     choose_vocabulary); `work_dir`, `keep` and `outputs` say where text is
-    encoded to (see corpus.load_corpus).
+    encoded to, `cluster` which ranks scan it together (see corpus.load_corpus).
     """
     args = (config.min_count, config.max_vocab_size, config.max_final_vocab, config.max_sentence_length,
             base, fixed)
     if _is_file_corpus(corpus):
-        return load_corpus(corpus, *args, threads=config.threads, work_dir=work_dir, keep=keep, outputs=outputs)
+        return load_corpus(corpus, *args, threads=config.threads, work_dir=work_dir, keep=keep, outputs=outputs,
+                           cluster=cluster)
     start = time.perf_counter()
     vocab, encoded = encode_sentences(corpus, *args)
     return vocab, encoded, LoadReport(time.perf_counter() - start)
@@ -246,17 +257,22 @@ def gpu_problem() -> str | None:
     return None
 
 
-def check_device(config: Config) -> str:
+def check_device(config: Config, cluster=None) -> str:
     """The device that will train, 'cpu' or 'cuda'; stops at once, before any
     data is read, when device='cuda' cannot run.
 
     'auto' takes the GPU when one is usable and the options allow it (the
-    full softmax is CPU only).
+    full softmax is CPU only).  The ranks of a distributed run (`cluster`)
+    on one node take one GPU each, by their index on the node.
     """
     if config.device == "cpu" or (config.device == "auto" and config.softmax):
         return "cpu"
     problem = gpu_problem()
     if problem is None:
+        if cluster is not None:
+            from numba import cuda
+
+            cuda.select_device(cluster.local_rank % len(cuda.gpus))
         return "cuda"
     if config.device == "cuda":
         raise ConfigError(f"device='cuda': {problem}; use device='cpu' or 'auto'")
@@ -609,13 +625,17 @@ class Word2Vec:
                               + " when training further")
 
     def train_encoded(self, corpus: EncodedCorpus, progress: Progress | None = None, checkpoint=None,
-                      checkpoint_every: int | None = None,
-                      state: TrainingState | None = None) -> list[EpochStats]:
+                      checkpoint_every: int | None = None, state: TrainingState | None = None,
+                      cluster=None) -> list[EpochStats]:
         """Train for config.epochs over an encoded corpus (ids from this model's vocabulary).
 
         With `checkpoint`, the full state is saved there every
         `checkpoint_every` words (at each epoch's end when None), at the end,
         and before stopping on SIGINT/SIGTERM.  `state` resumes a checkpoint.
+        With `cluster` (a distributed.Cluster) this process is one rank of a
+        distributed run: it trains its share of the corpus (all of it when
+        the corpus is its local part) and averages the weights with the
+        others (see distributed.py); every rank returns the same weights.
         Returns the stats of the epochs trained.
         """
         cfg = self.config
@@ -623,65 +643,96 @@ class Word2Vec:
         progress = progress or Progress(cfg.epochs, quiet=True)
         if corpus.vocab is not None and len(corpus.vocab) > len(self.vocab):
             raise ValueError("corpus ids do not belong to this vocabulary")
-        n_words = corpus.n_tokens
+        first, last = 0, corpus.n_sentences
+        if cluster is not None and not corpus.local_part:  # a common corpus: this rank's share of its words
+            a, b = cluster.share(corpus.n_tokens)
+            first, last = corpus.first_sentence_at(a, 0, last), corpus.first_sentence_at(b, 0, last)
+        end_token = corpus.offset(last)
+        share_words = end_token - corpus.offset(first)
+        raw_words = share_words * corpus.raw_word_count / max(corpus.n_tokens, 1)
+        n_words, raw_words = (share_words, raw_words) if cluster is None else cluster.total([share_words, raw_words])
+        n_words = int(n_words)
         if n_words == 0:
             raise TrainingError("the corpus has no words in the vocabulary to train on")
+        raw_per_word = raw_words / n_words
         fingerprint = corpus.fingerprint
+        if cluster is not None:
+            fingerprint = cluster.broadcast(";".join(cluster.gather(fingerprint) or []))
         if state is None:
-            state = TrainingState(fingerprint=fingerprint, checkpoint_every=checkpoint_every, device=device)
+            state = TrainingState(sentence=first, plan_first=first, fingerprint=fingerprint,
+                                  checkpoint_every=checkpoint_every, device=device)
             run_start = len(self.history)
         else:
-            if state.fingerprint != fingerprint:
-                raise TrainingError("the corpus differs from the one the checkpoint was made on "
-                                    "(other files, other order or other settings)")
-            if state.device != device:
-                raise TrainingError(f"the checkpoint was made training on {state.device}, this run would train "
-                                    f"on {device}: resume it where it was made")
+            self._check_resumable(state, fingerprint, device, cluster)
             checkpoint_every = state.checkpoint_every
             run_start = len(self.history) - (state.epoch - 1)
         note = subsampling_note(cfg, self.vocab)
-        if note and state.epoch == 1 and state.sentence == 0:
+        if note and state.epoch == 1 and state.sentence == first and (cluster is None or cluster.rank == 0):
             warn(note)
-        runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus)
-        raw_per_word = corpus.raw_word_count / n_words
+        seed = cfg.seed if cluster is None else int(stream_seed(cfg.seed, (1 << 63) + cluster.rank))
+        runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus, seed)
+        sync = _Sync(self, runner, cluster)
+        self.compile_seconds = runner.compile()
 
-        def save_checkpoint():
+        def plan(state):
+            """Divide the rest of the epoch from state.sentence into kernel calls,
+            as many on every rank."""
+            calls = max(1, -(-(end_token - corpus.offset(state.sentence)) // runner.words_per_call))
+            state.calls = calls if cluster is None else cluster.largest(calls)
+            state.plan_first, state.call = state.sentence, 0
+
+        def save_checkpoint(state):
             from .modelfile import save_model
 
+            saved = asdict(state)
+            if cluster is not None:
+                sync.make_equal()
+                saved["ranks"] = cluster.gather(state.position())
             runner.sync()
-            save_model(self, checkpoint, training_state=asdict(state))
+            if cluster is None or cluster.rank == 0:
+                save_model(self, checkpoint, training_state=saved)
 
-        self.compile_seconds = runner.compile()
+        if state.calls:  # resumed: keep the plan if this many threads (and ranks) make it again
+            replanned = TrainingState(sentence=state.plan_first)
+            plan(replanned)
+            if replanned.calls != state.calls:
+                plan(state)
 
         total = cfg.epochs * n_words
         since_checkpoint = 0
         with _SignalFlag() as stop:
             while state.epoch <= cfg.epochs:
+                if not state.calls:
+                    plan(state)
                 t0 = time.perf_counter() - state.seconds
-                while state.sentence < corpus.n_sentences:
-                    piece = runner.read(state.sentence)
-                    done = (state.epoch - 1) * n_words + state.words
-                    lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * done / total
-                    lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * (done + piece.words) / total
+                plan_token = corpus.offset(state.plan_first)
+                while state.call < state.calls:
+                    stop_token = plan_token + (state.call + 1) * (end_token - plan_token) // state.calls
+                    piece = runner.read(state.sentence, stop_token, last)
+                    done = (state.epoch - 1) * n_words + state.words + sync.pending_words()
+                    lr0 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * min(done / total, 1.0)
+                    lr1 = cfg.alpha - (cfg.alpha - cfg.min_alpha) * min((done + sync.scale * piece.words) / total, 1.0)
                     loss, examples, streams = runner.run(piece, lr0, lr1, state.stream)
+                    if not math.isfinite(loss):
+                        raise TrainingError(self._divergence_message(state.epoch))
                     state.stream += streams
                     state.sentence = piece.end
-                    state.loss += loss
-                    state.examples += examples
-                    state.words += piece.words
+                    state.call += 1
+                    words_before = state.words
+                    signum = sync.after_call(state, piece.words, loss, examples, stop.signum,
+                                             last_of_epoch=state.call == state.calls)
                     state.seconds = time.perf_counter() - t0
-                    since_checkpoint += piece.words
-                    if not math.isfinite(state.loss):
-                        raise TrainingError(self._divergence_message(state.epoch))
-                    progress.update(state.epoch, state.words / n_words,
-                                    state.words * raw_per_word / max(state.seconds, 1e-9), lr1,
-                                    state.loss / max(state.examples, 1.0), state=state)
-                    if stop.signum is not None:
+                    since_checkpoint += state.words - words_before
+                    progress.update(state.epoch, (state.words + sync.pending_words()) / n_words,
+                                    (state.words + sync.pending_words()) * raw_per_word / max(state.seconds, 1e-9),
+                                    lr1, state.loss / max(state.examples, 1.0), state=state)
+                    if signum:
                         if checkpoint:
-                            save_checkpoint()
-                        raise TrainingInterrupted(stop.signum, checkpoint)
-                    if checkpoint and checkpoint_every and since_checkpoint >= checkpoint_every:
-                        save_checkpoint()
+                            save_checkpoint(state)
+                        raise TrainingInterrupted(signum, checkpoint, agreed=True)
+                    if checkpoint and checkpoint_every and since_checkpoint >= checkpoint_every \
+                            and state.call < state.calls and sync.just_synced:
+                        save_checkpoint(state)
                         since_checkpoint = 0
                 runner.sync()
                 if not np.isfinite(self.syn0).all():
@@ -694,18 +745,37 @@ class Word2Vec:
                                    lr=cfg.alpha - (cfg.alpha - cfg.min_alpha) * state.epoch / cfg.epochs)
                 self.history.append(stats)
                 progress.epoch_done(state.epoch, stats.loss, stats.words_per_second, seconds, stats.lr)
-                state = TrainingState(epoch=state.epoch + 1, stream=state.stream, fingerprint=fingerprint,
-                                      checkpoint_every=checkpoint_every, device=device)
+                state = TrainingState(epoch=state.epoch + 1, sentence=first, plan_first=first, stream=state.stream,
+                                      fingerprint=fingerprint, checkpoint_every=checkpoint_every, device=device)
                 if checkpoint and (not checkpoint_every or state.epoch > cfg.epochs):
-                    save_checkpoint()
+                    save_checkpoint(state)
                     since_checkpoint = 0
-                if stop.signum is not None:  # arrived after the epoch's last call
+                if stop.signum is not None and cluster is None:  # arrived after the epoch's last call
                     raise TrainingInterrupted(stop.signum, checkpoint)
         trained = self.history[run_start:]
-        if trained and not any(s.examples for s in trained):
+        if trained and not any(s.examples for s in trained) and (cluster is None or cluster.rank == 0):
             warn(f"no training example in {len(trained)} epoch{'s' if len(trained) > 1 else ''}: the vectors "
                  f"are as initialised (too small a corpus, or subsampling dropped every word: try sample=0)")
         return trained
+
+    def _check_resumable(self, state: TrainingState, fingerprint: str, device: str, cluster) -> None:
+        """Refuse a checkpoint made on other data, another device or another
+        number of processes; a distributed one gives each rank its position."""
+        made_by = len(state.ranks) if state.ranks else 1
+        runs_on = cluster.size if cluster is not None else 1
+        if made_by != runs_on:
+            raise TrainingError(f"the checkpoint was made by {made_by} process{'es' if made_by > 1 else ''}: resume "
+                                + (f"it with mpiexec -n {made_by}" if made_by > 1 else "it without mpiexec"))
+        if state.fingerprint != fingerprint:
+            raise TrainingError("the corpus differs from the one the checkpoint was made on "
+                                "(other files, other order or other settings)")
+        if state.device != device:
+            raise TrainingError(f"the checkpoint was made training on {state.device}, this run would train "
+                                f"on {device}: resume it where it was made")
+        if state.ranks:
+            for name, value in state.ranks[cluster.rank].items():
+                setattr(state, name, value)
+            state.ranks = None
 
     def _divergence_message(self, epoch: int) -> str:
         return (f"training diverged in epoch {epoch}: the loss or the weights are no longer finite; "
@@ -735,9 +805,9 @@ class _Tables:
 class _CpuRunner:
     """Kernel calls of slices split into one part per thread (kernels_cpu)."""
 
-    def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
+    def __init__(self, model: Word2Vec, corpus: EncodedCorpus, seed: int):
         cfg = model.config
-        self.model, self.corpus, self.tables = model, corpus, _Tables(model)
+        self.model, self.corpus, self.tables, self.seed = model, corpus, _Tables(model), seed
         self.n_parts = cfg.threads
         numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
         self.words_per_call = self.n_parts * words_per_part(cfg, len(model.vocab))
@@ -748,8 +818,8 @@ class _CpuRunner:
         self.loss = np.zeros(self.n_parts, dtype=np.float64)
         self.examples = np.zeros(self.n_parts, dtype=np.float64)
 
-    def read(self, sentence: int) -> Slice:
-        return read_slice(self.corpus, sentence, self.words_per_call)
+    def read(self, sentence: int, stop_token: int, last: int) -> Slice:
+        return read_slice(self.corpus, sentence, stop_token, last)
 
     def _kernel(self, tokens, offsets, part_bounds, lr0, lr1):
         m, t, cfg = self.model, self.tables, self.model.config
@@ -761,51 +831,54 @@ class _CpuRunner:
     def compile(self) -> float:
         """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""
         start = time.perf_counter()
-        stream_seed(self.model.config.seed, 0)
+        stream_seed(self.seed, 0)
         self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(1, dtype=np.int64), 0.0, 0.0)
         return time.perf_counter() - start
 
     def run(self, piece: Slice, lr0, lr1, stream):
         """One call; returns (loss, examples, random streams used)."""
         for t in range(self.n_parts):
-            self.rng[t] = stream_seed(self.model.config.seed, stream + t)
+            self.rng[t] = stream_seed(self.seed, stream + t)
         self._kernel(piece.tokens, piece.offsets, part_bounds(piece.offsets, self.n_parts), lr0, lr1)
         return float(self.loss.sum()), float(self.examples.sum()), self.n_parts
 
     def sync(self):
         """The weights are the host's already."""
 
+    def upload(self):
+        """The host's weights are the kernel's already."""
+
 
 class _CudaRunner:
     """Kernel launches of slices cut into sentence pieces, one warp each
     (kernels_cuda); the weights live on the GPU between ``sync`` calls."""
 
-    def __init__(self, model: Word2Vec, corpus: EncodedCorpus):
+    def __init__(self, model: Word2Vec, corpus: EncodedCorpus, seed: int):
         from .kernels_cuda import CALL_WORDS, DeviceTrainer, block_lanes
 
-        self.model, self.corpus = model, corpus
+        self.model, self.corpus, self.seed = model, corpus, seed
         self.words_per_call = CALL_WORDS
         t = _Tables(model)
         self.trainer = DeviceTrainer(
             model.syn0, model.syn1neg, model.syn1, t.keep, t.alias_prob, t.alias_index, t.codes, t.points,
             t.code_lengths, t.sig, t.neg_log_sig, block_lanes(model.config.dim))
 
-    def read(self, sentence: int) -> Slice:
-        return read_slice(self.corpus, sentence, self.words_per_call)
+    def read(self, sentence: int, stop_token: int, last: int) -> Slice:
+        return read_slice(self.corpus, sentence, stop_token, last)
 
     def _launch(self, piece: Slice, lr0, lr1, stream):
         from .kernels_cuda import plan_units
 
         cfg = self.model.config
         unit_start, unit_end = plan_units(piece.offsets)
-        loss, examples = self.trainer.launch(piece.tokens, unit_start, unit_end, lr0, lr1, cfg.seed, stream,
+        loss, examples = self.trainer.launch(piece.tokens, unit_start, unit_end, lr0, lr1, self.seed, stream,
                                              cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative)
         return loss, examples, len(unit_start)
 
     def compile(self) -> float:
         """Compile with a launch on the first sentence at learning rate 0 (no update)."""
         start = time.perf_counter()
-        self._launch(read_slice(self.corpus, 0, 1), 0.0, 0.0, 0)
+        self._launch(read_slice(self.corpus, 0, 1, min(1, self.corpus.n_sentences)), 0.0, 0.0, 0)
         return time.perf_counter() - start
 
     def run(self, piece: Slice, lr0, lr1, stream):
@@ -815,6 +888,92 @@ class _CudaRunner:
     def sync(self):
         """Copy the weights back to the host arrays."""
         self.trainer.download()
+
+    def upload(self):
+        """Copy the host's weights (averaged by the ranks) to the GPU."""
+        self.trainer.upload()
+
+
+class _Sync:
+    """The tallies of an epoch and, in a distributed run, what the ranks
+    share between kernel calls (see distributed.py): every
+    sync_every-worth of calls the progress counts and stop requests are
+    summed and the hot rows averaged; every full_sync_every-worth and at
+    the epoch's end the whole model.  Alone, the tallies are simply added."""
+
+    def __init__(self, model: Word2Vec, runner, cluster):
+        self.model, self.runner, self.cluster = model, runner, cluster
+        self.scale = 1 if cluster is None else cluster.size  # words of all ranks per word of this one
+        self.pending = np.zeros(3)  # words, loss, examples since the last sync
+        self.since_full = 0          # this rank's words since the last full sync
+        self.weights = (0.0, 0.0)    # this rank's and all ranks' words behind the copies being averaged
+        self.just_synced = cluster is None
+        if cluster is not None:
+            cfg = model.config
+            self.hot_every = max(1, round(cfg.sync_every / runner.words_per_call))
+            self.full_every = max(1, round(cfg.full_sync_every / runner.words_per_call)) if cfg.full_sync_every \
+                else 0
+            self.hot_rows = cfg.sync_rows
+
+    def pending_words(self) -> float:
+        """All ranks' words since the last sync, estimated from this rank's."""
+        return self.scale * self.pending[0]
+
+    def after_call(self, state: TrainingState, words: int, loss: float, examples: float, signum,
+                   last_of_epoch: bool) -> int:
+        """Account a kernel call (and sync when due); returns the signal to stop with, or 0."""
+        if self.cluster is None:
+            state.words += words
+            state.loss += loss
+            state.examples += examples
+            return signum or 0
+        self.pending += (words, loss, examples)
+        self.since_full += words
+        self.just_synced = last_of_epoch or state.call % self.hot_every == 0
+        if not self.just_synced:
+            return 0
+        full = last_of_epoch or bool(self.full_every and state.call % self.full_every == 0)
+        mine = self.since_full if full else self.pending[0]
+        words, loss, examples, everyone = self.cluster.total([*self.pending, mine]).tolist()
+        self.weights = (mine, everyone)
+        self.pending[:] = 0
+        state.words += int(words)
+        state.loss += loss
+        state.examples += examples
+        stop_with = self.cluster.largest(signum or 0)
+        if full:
+            self.full(final=last_of_epoch)
+        else:
+            self.hot()
+        return stop_with
+
+    def _matrices(self):
+        m = self.model
+        return [(w, name == "syn1") for name, w in (("syn0", m.syn0), ("syn1neg", m.syn1neg), ("syn1", m.syn1),
+                                                   ("syn1soft", m.syn1soft)) if w is not None]
+
+    def hot(self) -> None:
+        """Average the rows of the most frequent words (the tree nodes next to
+        the root: the last rows of syn1)."""
+        self.runner.sync()
+        for w, nodes in self._matrices():
+            rows = min(self.hot_rows, len(w))
+            self.cluster.average(w[len(w) - rows:] if nodes else w[:rows], *self.weights)
+        self.runner.upload()
+
+    def make_equal(self) -> None:
+        """A full average now, bit-identical on every rank (before a checkpoint)."""
+        self.weights = (self.since_full, float(self.cluster.total([self.since_full])[0]))
+        self.full(final=True)
+
+    def full(self, final: bool = False) -> None:
+        """Average the whole model; `final`: bit-identical on every rank (a
+        checkpoint's too, with the weights of the last average)."""
+        self.runner.sync()
+        for w, _ in self._matrices():
+            (self.cluster.same_as_root if final else self.cluster.average)(w, *self.weights)
+        self.since_full = 0
+        self.runner.upload()
 
 
 def part_bounds(offsets: np.ndarray, n_parts: int) -> np.ndarray:
@@ -837,27 +996,34 @@ def train(corpus, *, quiet: bool = False, checkpoint=None, checkpoint_every: int
     a temporary file in `work_dir` (the system's temporary folder by
     default), or into `keep_encoded` (a path) to train on again later.
     """
+    from .distributed import guard, join
     from .files import OutputSet
 
     unknown = sorted(set(options) - set(Config.field_names()))
     if unknown:
         raise ConfigError(unknown_options_message(unknown, gensim_names_ok=False))
-    config = Config(**options)
-    check_loss_every(loss_every)
-    check_device(config)
-    with OutputSet() as outputs:
-        vocab, encoded, report = load_training_corpus(corpus, config, work_dir=work_dir, keep=keep_encoded,
-                                                      outputs=outputs)
-        try:
-            config = adopt_corpus_settings(config, encoded, options)
-            model = Word2Vec.initialize(config, vocab)
-            model.invalid_utf8_tokens = report.invalid_utf8_tokens
-            model.loss_every = loss_every
-            warn_about_input(report)
-            with TrainingHooks(model, Progress(config.epochs, quiet=quiet), callbacks, loss_every) as hooks:
-                model.train_encoded(encoded, hooks, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
-        finally:
-            encoded.close()
+    cluster = join()
+    with guard(cluster):
+        config = Config(**options)
+        check_loss_every(loss_every)
+        check_device(config, cluster)
+        first = cluster is None or cluster.rank == 0
+        with OutputSet() as outputs:
+            vocab, encoded, report = load_training_corpus(corpus, config, work_dir=work_dir, keep=keep_encoded,
+                                                          outputs=outputs, cluster=cluster)
+            try:
+                config = adopt_corpus_settings(config, encoded, options)
+                model = Word2Vec.initialize(config, vocab)
+                model.invalid_utf8_tokens = report.invalid_utf8_tokens
+                model.loss_every = loss_every
+                if first:
+                    warn_about_input(report)
+                with TrainingHooks(model, Progress(config.epochs, quiet=quiet or not first), callbacks,
+                                   loss_every) as hooks:
+                    model.train_encoded(encoded, hooks, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
+                                        cluster=cluster)
+            finally:
+                encoded.close()
     return model
 
 
