@@ -16,7 +16,7 @@ Corpus file (``.fw2v``, version 1), all integers little-endian:
   uint64 offset and uint64 length of the trailer, uint32 CRC-32 of the
   trailer, uint32 CRC-32 of the preamble's first 36 bytes;
 * the token ids, uint16 when the vocabulary has at most 65,536 words, else
-  uint32;
+  int32 (which the kernels read in place, no conversion);
 * the sentence offsets, int64, one more than there are sentences;
 * the vocabulary: the UTF-8 words back to back, their int64 end offsets and
   int64 counts;
@@ -153,7 +153,7 @@ class _BlockWindow:
         self.corpus, self.section = corpus, section
         self.start = corpus.section_offset(section)
         self.dtype, self.count, self.block, self.crcs = np.dtype(dtype), count, block, crcs
-        self.data = np.empty(0, self.dtype)
+        self.buffer = self.data = np.empty(0, self.dtype)
         self.lo = self.hi = 0
 
     def get(self, a: int, b: int) -> np.ndarray:
@@ -164,24 +164,30 @@ class _BlockWindow:
         return self.data[a - self.lo:b - self.lo]
 
     def _load(self, a: int, b: int) -> None:
+        """Make the window cover blocks a // block .. (b - 1) // block: the
+        blocks it holds already move to the front of its one buffer, the
+        others are read and checked."""
         k0, k1 = a // self.block, max(-(-b // self.block), a // self.block + 1)
         lo, hi = k0 * self.block, min(k1 * self.block, self.count)
-        data = np.empty(hi - lo, self.dtype)
         keep_lo, keep_hi = max(lo, self.lo), min(hi, self.hi)
-        if keep_lo < keep_hi:
-            data[keep_lo - lo:keep_hi - lo] = self.data[keep_lo - self.lo:keep_hi - self.lo]
+        if len(self.buffer) < hi - lo:
+            grown = np.empty(hi - lo, self.dtype)
+            if keep_lo < keep_hi:
+                grown[keep_lo - lo:keep_hi - lo] = self.buffer[keep_lo - self.lo:keep_hi - self.lo]
+            self.buffer = grown
+        elif keep_lo < keep_hi:  # numpy copies overlapping ranges as if through a temporary
+            self.buffer[keep_lo - lo:keep_hi - lo] = self.buffer[keep_lo - self.lo:keep_hi - self.lo]
         for k in range(k0, k1):
             first, last = k * self.block, min((k + 1) * self.block, self.count)
             if keep_lo <= first and last <= keep_hi:
                 continue
-            part = data[first - lo:last - lo]
-            raw = self.corpus.read_at(self.start + first * self.dtype.itemsize, part.nbytes)
-            if len(raw) != part.nbytes or zlib.crc32(raw) != int(self.crcs[k]):
+            part = self.buffer[first - lo:last - lo]
+            got = os.preadv(self.corpus.fd, [part], self.start + first * self.dtype.itemsize)
+            if got != part.nbytes or zlib.crc32(part) != int(self.crcs[k]):
                 raise CorpusFileError(f"{self.corpus.name}: {self.section} block {k} "
                                       f"(bytes {self.start + first * self.dtype.itemsize}..) is damaged: "
                                       f"its checksum does not match")
-            part[:] = np.frombuffer(raw, self.dtype)
-        self.data, self.lo, self.hi = data, lo, hi
+        self.data, self.lo, self.hi = self.buffer[:hi - lo], lo, hi
 
 
 def _json_bytes(obj) -> bytes:
@@ -194,8 +200,8 @@ class CorpusFile(EncodedCorpus):
     def __init__(self, f, name: str):
         """`f`: a binary file open for reading (kept open until close())."""
         self._f, self.name = f, name
-        self._fd = f.fileno()
-        size = os.fstat(self._fd).st_size
+        self.fd = f.fileno()
+        size = os.fstat(self.fd).st_size
         head = self.read_at(0, PREAMBLE.size)
         if len(head) < len(MAGIC) or not head.startswith(MAGIC):
             raise CorpusFileError(f"{name}: not a fastw2v corpus file")
@@ -232,7 +238,7 @@ class CorpusFile(EncodedCorpus):
         for section, (at, nbytes) in self._sections.items():
             if at < PREAMBLE_BYTES or at + nbytes > trailer_at or expected.get(section, nbytes) != nbytes:
                 raise CorpusFileError(f"{name}: damaged corpus file (section {section} out of place)")
-        if token_dtype not in (np.uint16, np.uint32) or set(expected) - set(self._sections) or "words" not in \
+        if token_dtype not in (np.uint16, np.int32) or set(expected) - set(self._sections) or "words" not in \
                 self._sections:
             raise CorpusFileError(f"{name}: damaged corpus file (sections missing)")
         vocab_bytes = b"".join(self._section_bytes(s) for s in ("words", "word_ends", "counts"))
@@ -256,7 +262,7 @@ class CorpusFile(EncodedCorpus):
     def read_at(self, offset: int, nbytes: int) -> bytes:
         chunks = []
         while nbytes > 0:
-            chunk = os.pread(self._fd, min(nbytes, 1 << 30), offset)
+            chunk = os.pread(self.fd, min(nbytes, 1 << 30), offset)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -279,10 +285,12 @@ class CorpusFile(EncodedCorpus):
 
     def tokens(self, a, b):
         raw = self._tokens.get(a, b)
-        if len(raw) and int(raw.max()) >= len(self.vocab):
+        if len(raw) and (int(raw.max()) >= len(self.vocab) or int(raw.min()) < 0):
             raise CorpusFileError(f"{self.name}: damaged corpus file (a word id outside the vocabulary "
                                   f"among tokens {a}..{b})")
-        return self.id_map[raw] if self.id_map is not None else raw.astype(np.int32)
+        if self.id_map is not None:
+            return self.id_map[raw]
+        return raw if raw.dtype == np.int32 else raw.astype(np.int32)
 
     @property
     def fingerprint(self) -> str:
@@ -422,7 +430,7 @@ class CorpusWriter:
 
     def __init__(self, f, vocab_size: int, work_dir: str | None = None):
         self.f = f
-        self.dtype = np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.uint32)
+        self.dtype = np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.int32)
         f.write(b"\0" * PREAMBLE_BYTES)
         self.tokens = _CrcBlocks(f, self.dtype, TOKEN_BLOCK)
         self._ends = tempfile.TemporaryFile(dir=work_dir)

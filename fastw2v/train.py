@@ -750,8 +750,10 @@ class Word2Vec:
                 if checkpoint and (not checkpoint_every or state.epoch > cfg.epochs):
                     save_checkpoint(state)
                     since_checkpoint = 0
-                if stop.signum is not None and cluster is None:  # arrived after the epoch's last call
-                    raise TrainingInterrupted(stop.signum, checkpoint)
+                # a signal that arrived after the epoch's last call (the ranks agree on it)
+                signum = (stop.signum or 0) if cluster is None else cluster.largest(stop.signum or 0)
+                if signum:
+                    raise TrainingInterrupted(signum, checkpoint, agreed=cluster is not None)
         trained = self.history[run_start:]
         if trained and not any(s.examples for s in trained) and (cluster is None or cluster.rank == 0):
             warn(f"no training example in {len(trained)} epoch{'s' if len(trained) > 1 else ''}: the vectors "

@@ -96,7 +96,7 @@ def test_keep_encoded_and_standard_input_write_the_same_file(text_files, tmp_pat
     assert a.sources[0]["name"] == str(text_files[0]) and a.sources[0]["size"] == text_files[0].stat().st_size
 
 
-@pytest.mark.parametrize("words,dtype", [(500, np.uint16), (70_000, np.uint32)])
+@pytest.mark.parametrize("words,dtype", [(500, np.uint16), (70_000, np.int32)])
 def test_ids_take_the_narrowest_type(tmp_path, words, dtype):
     path = tmp_path / "c.txt"
     path.write_text(" ".join(f"w{i}" for i in range(words)) + "\n")
