@@ -118,6 +118,28 @@ def test_signal_during_a_kernel_call(corpus, tmp_path, signum, first):
     assert_stopped(result.returncode, result.stderr, signum, out, previous)
 
 
+SIGNAL_AFTER_LAST_CALL = """
+import importlib, os, signal
+t = importlib.import_module("fastw2v.train")  # the module, not the fastw2v.train function
+sync, syncs = t._CpuRunner.sync, []
+def signalling_sync(self):
+    syncs.append(1)
+    if len(syncs) == {epochs}:  # the end of the last epoch, after its last kernel call
+        os.kill(os.getpid(), {signum})
+    return sync(self)
+t._CpuRunner.sync = signalling_sync
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_just_after_the_last_kernel_call(corpus, tmp_path, signum):
+    """Once recorded and then forgotten: the run wrote its outputs and exited 0."""
+    out = tmp_path / "out"
+    out.mkdir()
+    result = harness(SIGNAL_AFTER_LAST_CALL.format(epochs=2, signum=int(signum)), train_args(corpus, out))
+    assert_stopped(result.returncode, result.stderr, signum, out)
+
+
 SIGNAL_WHILE_WRITING = """
 import os, signal
 import fastw2v.vocab as v
