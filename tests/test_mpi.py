@@ -132,17 +132,24 @@ def test_rank_0_alone_writes_the_files(corpus, tmp_path):
     assert result.stderr.count("epoch 1/2") == 1  # progress from rank 0 only
 
 
-FAIL_ON_RANK_1 = """
-run = t._CpuRunner.run
-calls = []
-def failing(self, *a):
+def at_call(rank: int, call: int, action: str) -> str:
+    """A harness that runs `action` on rank `rank` before its kernel call
+    number `call` (slices of 2000 words a thread, so an epoch has several)."""
+    return f"""
+run, calls = t._CpuRunner.run, []
+def patched(self, *a):
     calls.append(1)
-    if rank == 1 and len(calls) == 3:
-        raise RuntimeError("disk on fire")
+    if rank == {rank} and len(calls) == {call}:
+        {action}
     return run(self, *a)
-t._CpuRunner.run = failing
+t._CpuRunner.run = patched
 t.WORDS_PER_PART = 2000
 """ + CLI
+
+
+FAIL_ON_RANK_1 = at_call(1, 3, 'raise RuntimeError("disk on fire")')
+SLOW_RANK_1 = at_call(1, 3, 'print(f"pid {os.getpid()}", flush=True); __import__("time").sleep(60)')
+INTERRUPT = at_call(0, 4, "os.kill(os.getpid(), signal.SIGINT)")
 
 
 def test_an_error_on_one_rank_ends_the_job(corpus, tmp_path):
@@ -156,21 +163,6 @@ def test_an_error_on_one_rank_ends_the_job(corpus, tmp_path):
     assert "rank 1: Error: disk on fire" in result.stderr
     assert "Traceback" not in result.stderr
     assert list(out.iterdir()) == []
-
-
-SLOW_RANK_1 = """
-run = t._CpuRunner.run
-calls = []
-def slow(self, *a):
-    calls.append(1)
-    if rank == 1 and len(calls) == 3:
-        print(f"pid {os.getpid()}", flush=True)
-        import time
-        time.sleep(60)
-    return run(self, *a)
-t._CpuRunner.run = slow
-t.WORDS_PER_PART = 2000
-""" + CLI
 
 
 def test_a_killed_rank_ends_the_job(corpus, tmp_path):
@@ -188,19 +180,6 @@ def test_a_killed_rank_ends_the_job(corpus, tmp_path):
     assert time.monotonic() - killed < 30
     assert proc.returncode != 0
     assert list(out.iterdir()) == []
-
-
-INTERRUPT = """
-run = t._CpuRunner.run
-calls = []
-def interrupting(self, *a):
-    calls.append(1)
-    if rank == 0 and len(calls) == 4:
-        os.kill(os.getpid(), signal.SIGINT)
-    return run(self, *a)
-t._CpuRunner.run = interrupting
-t.WORDS_PER_PART = 2000
-""" + CLI
 
 
 def test_two_ranks_stop_together_then_resume_from_the_checkpoint(corpus, tmp_path):
