@@ -277,7 +277,8 @@ def _print_summary(model: Word2Vec, seconds_total: float, load_seconds: float, c
     compiled = f"; compiled kernels in {compile_seconds:.1f} s" if compile_seconds >= 0.05 else ""
     say(f"vocabulary {len(model.vocab)} words; read and encoded in {load_seconds:.2f} s{compiled}; "
         f"trained {raw} words in {train_seconds:.2f} s ({raw / max(train_seconds, 1e-9):,.0f} words/s, "
-        f"{_workers(model.config.threads, current().size if current() else 1)}){loss}; total {seconds_total:.1f} s")
+        f"{_workers(model.config.threads, current().size if current() else 1)}){loss}; total {seconds_total:.1f} s"
+        + (f"; {current().report()}" if current() else ""))
 
 
 def run_training(corpus, config: Config, quiet: bool, checkpoint=None, checkpoint_every=None,

@@ -72,8 +72,9 @@ class Cluster:
         node = comm.Split_type(MPI.COMM_TYPE_SHARED)
         self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
-        self.bytes_sent = 0       # payload bytes given to Allreduce (bench)
-        self.sync_seconds = 0.0
+        self.bytes_sent = 0       # bytes of weights this rank averaged (each matrix block once)
+        self.sync_seconds = 0.0   # seconds spent averaging
+        self.syncs = 0            # averages of the hot rows or of the whole model
 
     # ----- collectives -----
     def average(self, block: np.ndarray, weight: float, total_weight: float) -> None:
@@ -114,6 +115,11 @@ class Cluster:
         self.comm.Bcast(block, root=0)
         self.bytes_sent += 2 * block.nbytes
         self.sync_seconds += time.perf_counter() - start
+
+    def report(self) -> str:
+        """What averaging cost this rank, for the summary line."""
+        return (f"{self.syncs} averages of {self.bytes_sent / 2 ** 20:,.1f} MB in all took "
+                f"{self.sync_seconds:.2f} s")
 
     def broadcast(self, obj):
         return self.comm.bcast(obj, root=0)

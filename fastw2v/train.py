@@ -957,6 +957,7 @@ class _Sync:
     def hot(self) -> None:
         """Average the rows of the most frequent words (the tree nodes next to
         the root: the last rows of syn1)."""
+        self.cluster.syncs += 1
         self.runner.sync()
         for w, nodes in self._matrices():
             rows = min(self.hot_rows, len(w))
@@ -971,6 +972,7 @@ class _Sync:
     def full(self, final: bool = False) -> None:
         """Average the whole model; `final`: bit-identical on every rank (a
         checkpoint's too, with the weights of the last average)."""
+        self.cluster.syncs += 1
         self.runner.sync()
         for w, _ in self._matrices():
             (self.cluster.same_as_root if final else self.cluster.average)(w, *self.weights)

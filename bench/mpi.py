@@ -1,0 +1,236 @@
+"""Distributed training (mpiexec) against one process: speed, quality and the
+cost of the averaging, and a projection to clusters.
+
+    python -m bench.mpi --corpus en-mix --configs 1x2,2x1,4x1 --modes sg-ns,cbow-ns --epochs 5 --seeds 1,2
+        [--quality] [--out bench/results/mpi]
+
+A config is PROCESSESxTHREADS, optionally with sync options:
+`2x1:rows=1024:every=500000:full=0` (--sync-rows, --sync-every,
+--full-sync-every).  The corpus is encoded once (`fastw2v encode`); every
+run is `mpiexec -n P fastw2v train corpus.fw2v --threads T ...` (one process
+without mpiexec) in a fresh process tree; within a round (a seed) the
+configs alternate.  Words/s and the averaging cost (averages, MB, seconds)
+come from the run's own summary line; with --quality the vectors are scored
+with gensim's evaluator (analogies restricted to 30,000 words, SimLex-999,
+WordSim-353), as bench.compare does.
+
+The projection takes the measured words/s of one process and the measured
+cost of an average and assumes a ring Allreduce (2 (N-1)/N of the bytes
+through every link) with no overlap of computing and averaging.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import compare
+from bench._runner import quality
+
+HERE = Path(__file__).resolve().parent
+MPIEXEC = str(Path(sys.executable).parent / "mpiexec")
+SUMMARY = re.compile(r"trained (\d+) words in ([\d.]+) s \(([\d,]+) words/s")
+AVERAGES = re.compile(r"(\d+) averages of ([\d,.]+) MB in all took ([\d.]+) s")
+SYNC_FLAGS = {"rows": "--sync-rows", "every": "--sync-every", "full": "--full-sync-every"}
+
+
+def parse_config(text: str) -> dict:
+    head, *options = text.split(":")
+    processes, threads = (int(x) for x in head.split("x"))
+    sync = {}
+    for option in options:
+        name, value = option.split("=")
+        if name not in SYNC_FLAGS:
+            raise argparse.ArgumentTypeError(f"unknown sync option {name!r} in {text!r}")
+        sync[name] = int(value)
+    return {"name": text, "processes": processes, "threads": threads, "sync": sync}
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.mpi", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default="en-mix", help="as bench.compare's --corpus")
+    ap.add_argument("--configs", type=compare._comma_list(parse_config), default=[parse_config(c) for c in
+                                                                                  ("1x2", "2x1", "4x1")])
+    ap.add_argument("--modes", type=compare._choices(("sg-ns", "cbow-ns", "sg-hs", "cbow-hs"), "mode"),
+                    default=["sg-ns", "cbow-ns"])
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seeds", type=compare._comma_list(int), default=[1, 2])
+    ap.add_argument("--quality", action="store_true")
+    ap.add_argument("--eval-dir", type=Path, default=compare.SHARED / "eval")
+    ap.add_argument("--tmp", type=Path, default=HERE / "results" / "tmp")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "mpi")
+    ap.add_argument("--project", action="store_true",
+                    help="add the cluster projection (1M words x 300 dimensions, 8 and 64 nodes, 10/100 Gb/s)")
+    return ap.parse_args(argv)
+
+
+MODE_FLAGS = {"sg-ns": ["--sg"], "cbow-ns": ["--cbow"], "sg-hs": ["--sg", "--hs", "--negative", "0"],
+              "cbow-hs": ["--cbow", "--hs", "--negative", "0"]}
+
+
+def run(config: dict, mode: str, epochs: int, seed: int, encoded: Path, out: Path, cache: Path) -> dict:
+    train = [sys.executable, "-m", "fastw2v.cli", "train", str(encoded), "-o", str(out), "--threads",
+             str(config["threads"]), "--epochs", str(epochs), "--seed", str(seed), *MODE_FLAGS[mode]]
+    for name, value in config["sync"].items():
+        train += [SYNC_FLAGS[name], str(value)]
+    argv = train if config["processes"] == 1 else [MPIEXEC, "-n", str(config["processes"]), *train]
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if proc.returncode:
+        raise RuntimeError(f"{config['name']} {mode} seed {seed} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
+    summary = proc.stderr.strip().splitlines()[-1]
+    words, seconds, rate = SUMMARY.search(summary).groups()
+    result = {"config": config["name"], "processes": config["processes"], "threads": config["threads"],
+              "sync": config["sync"], "mode": mode, "epochs": epochs, "seed": seed, "words": int(words),
+              "train_seconds": float(seconds), "words_per_second": int(rate.replace(",", "")),
+              "wall_seconds": time.perf_counter() - start, "summary": summary}
+    averages = AVERAGES.search(summary)
+    if averages:
+        result.update(averages=int(averages.group(1)), averaged_mb=float(averages.group(2).replace(",", "")),
+                      averaging_seconds=float(averages.group(3)))
+    return result
+
+
+def score(path: Path, eval_dir: Path) -> dict:
+    from fastw2v import KeyedVectors
+
+    kv = KeyedVectors.load_word2vec_format(path)
+    return quality(list(kv.index_to_key), kv.vectors, str(eval_dir))
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def mean(values):
+    values = [v for v in values if v is not None]
+    return statistics.fmean(values) if values else None
+
+
+def projection(runs: list, lines: list) -> None:
+    """Projected words/s of N nodes for a 1M-word x 300-dim model."""
+    single = [r for r in runs if r["processes"] == 1 and r["mode"] == "sg-ns"] or \
+        [r for r in runs if r["processes"] == 1]
+    multi = [r for r in runs if r.get("averaging_seconds") and r.get("averaged_mb")]
+    if not single or not multi:
+        lines.append("\n(no projection: needs a 1-process config and a distributed one)")
+        return
+    words_per_second = median([r["words_per_second"] for r in single])
+    measured_rate = median([r["averaged_mb"] * 2 ** 20 / r["averaging_seconds"] for r in multi
+                            if r["averaging_seconds"] > 0])
+    vocab, dim, rows, every = 1_000_000, 300, 4096, 1_000_000
+    hot_bytes = rows * dim * 4 * 2          # syn0 and syn1neg rows
+    full_bytes = vocab * dim * 4 * 2
+    lines += ["", "## Projection to clusters", "",
+              f"A 1M-word x 300-dimension model, skip-gram NS: an average of the hot rows ({rows} words, syn0 and "
+              f"syn1neg) moves {hot_bytes / 2 ** 20:.1f} MB, of the whole model {full_bytes / 2 ** 30:.2f} GiB.  "
+              f"Each node trains at {words_per_second:,.0f} words/s (one process of this machine's, measured above; "
+              f"a 300-dimension model trains about 3x slower than 100, which is used here) and averages its hot rows "
+              f"every {every:,} words; the whole model once per epoch of 1e9 words a node.  Ring Allreduce: "
+              f"2 (N-1)/N of the bytes cross every link, plus 50 us a step x 2 (N-1) steps.  Measured on this "
+              f"machine (2 local ranks, shared memory): {measured_rate / 2 ** 20:,.0f} MB/s of averaged weights.",
+              "", "| nodes | link | hot average (s) | full average (s) | compute between hot averages (s) | "
+                  "efficiency | projected words/s |", "|---|---|---|---|---|---|---|"]
+    node_rate = words_per_second / 3
+    for nodes, gbits in itertools.product((8, 64), (10, 100)):
+        link = gbits * 1e9 / 8
+        steps = 2 * (nodes - 1)
+        hot = 2 * (nodes - 1) / nodes * hot_bytes / link + steps * 50e-6
+        full = 2 * (nodes - 1) / nodes * full_bytes / link + steps * 50e-6
+        compute = every / node_rate
+        epoch_compute = 1e9 / node_rate
+        syncs_per_epoch = 1e9 / every
+        efficiency = epoch_compute / (epoch_compute + syncs_per_epoch * hot + full)
+        lines.append(f"| {nodes} | {gbits} Gb/s | {hot:.3f} | {full:.2f} | {compute:.1f} | {efficiency:.1%} | "
+                     f"{nodes * node_rate * efficiency:,.0f} |")
+    lines += ["", "Where it stops holding: the projection counts bandwidth, not quality (averaging every "
+              "1M words over 64 nodes is not measured here: the more nodes, the more the copies drift between "
+              "averages); it assumes the data of each node is local and read at training speed, a flat network "
+              "without contention, and that no node is slower than the others (every average waits for the "
+              "slowest); and beyond about 10^8 averaged bytes per hot average the latency terms no longer matter "
+              "but memory bandwidth on the node does."]
+
+
+def report(meta, runs, out: Path, project: bool) -> str:
+    lines = ["# Distributed training against one process", "", f"`{meta['command']}`", "",
+             f"Machine: {meta['machine']['cpu']}, {meta['machine']['usable_cores']} cores; load average "
+             f"{meta['load_average_start'][0]:.2f} at the start, {meta['load_average_end'][0]:.2f} at the end.  "
+             f"fastw2v {meta['versions']['fastw2v']}, mpi4py + MPICH {meta['mpich']}.  Corpus {meta['corpus']} "
+             f"({meta['tokens']:,} tokens), dim 100, window 5, negative 5, sample 1e-3, min_count 5.  "
+             f"Words/s: medians over seeds; quality: means over seeds.", "",
+             "| mode | epochs | config | words/s | ratio to first config | analogy | SimLex | WordSim | averages | "
+             "MB averaged | averaging s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for (mode, epochs), group in itertools.groupby(sorted(runs, key=lambda r: (r["mode"], r["epochs"])),
+                                                   key=lambda r: (r["mode"], r["epochs"])):
+        group = list(group)
+        by_config = {}
+        for r in group:
+            by_config.setdefault(r["config"], []).append(r)
+        base = None
+        for name, rs in by_config.items():
+            rate = median([r["words_per_second"] for r in rs])
+            base = base or rate
+            q = [r.get("quality") or {} for r in rs]
+            analogy = mean([x.get("analogy") for x in q])
+            lines.append(
+                f"| {mode} | {epochs} | {name} | {rate:,.0f} | {rate / base:.2f} | "
+                + (f"{100 * analogy:.2f}%" if analogy is not None else "-") + " | "
+                + " | ".join(f"{v:.3f}" if v is not None else "-" for v in (mean([x.get("simlex") for x in q]),
+                                                                         mean([x.get("wordsim") for x in q])))
+                + f" | {median([r.get('averages') for r in rs]) or '-'} | "
+                  f"{median([r.get('averaged_mb') for r in rs]) or '-'} | "
+                  f"{median([r.get('averaging_seconds') for r in rs]) or '-'} |")
+    if project:
+        projection(runs, lines)
+    text = "\n".join(lines) + "\n"
+    out.with_suffix(".md").write_text(text)
+    return text
+
+
+def main(argv=None) -> None:
+    from importlib import metadata
+
+    args = parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    corpus = compare.prepare_corpus(args.corpus, args.tmp)
+    encoded = corpus.with_suffix(".fw2v")
+    if not encoded.exists():
+        subprocess.run([sys.executable, "-m", "fastw2v.cli", "encode", str(corpus), "-o", str(encoded), "-q"],
+                       check=True)
+    from fastw2v.corpus import open_corpus_file
+
+    with_file = open_corpus_file(encoded)
+    meta = {"command": "python -m bench.mpi " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
+            "machine": compare.machine_info(), "versions": compare.versions(), "mpich": metadata.version("mpich"),
+            "corpus": args.corpus, "tokens": with_file.raw_word_count, "load_average_start": os.getloadavg()}
+    with_file.close()
+    cache = Path(tempfile.mkdtemp(prefix="numba-mpi-", dir=args.tmp))
+    vectors = Path(tempfile.mkdtemp(prefix="mpi-vectors-", dir=args.tmp)) / "v.bin"
+    runs = []
+    for seed, mode, config in itertools.product(args.seeds, args.modes, args.configs):
+        result = run(config, mode, args.epochs, seed, encoded, vectors, cache)
+        if args.quality:
+            result["quality"] = score(vectors, args.eval_dir)
+        runs.append(result)
+        print(f"{mode} seed {seed} {config['name']}: {result['words_per_second']:,} words/s"
+              + (f", analogy {result['quality']['analogy']:.4f}" if args.quality else ""), file=sys.stderr, flush=True)
+        args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    meta["load_average_end"] = os.getloadavg()
+    args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    print(report(meta, runs, args.out, args.project))
+
+
+if __name__ == "__main__":
+    main()
