@@ -39,7 +39,7 @@ from bench._runner import quality
 HERE = Path(__file__).resolve().parent
 MPIEXEC = str(Path(sys.executable).parent / "mpiexec")
 SUMMARY = re.compile(r"trained (\d+) words in ([\d.]+) s \(([\d,]+) words/s")
-AVERAGES = re.compile(r"(\d+) averages of ([\d,.]+) MB in all took ([\d.]+) s")
+AVERAGES = re.compile(r"(\d+) syncs of ([\d,.]+) MB in all took ([\d.]+) s")
 SYNC_FLAGS = {"rows": "--sync-rows", "every": "--sync-every", "full": "--full-sync-every"}
 
 

@@ -379,7 +379,7 @@ class _CrcBlocks:
         self.count += len(items)
 
     def _flush(self) -> None:
-        data = self.pending[:self.fill].tobytes()
+        data = memoryview(self.pending[:self.fill]).cast("B")
         self.f.write(data)
         self.crcs.append(zlib.crc32(data))
         self.fill = 0

@@ -10,19 +10,25 @@ one line naming the rank and aborts the whole job (MPI_Abort), and a
 finished job finalizes explicitly.
 
 Each rank trains its share of the corpus with its own threads, Hogwild
-inside the rank, and the ranks average their weights with Allreduce (model
-averaging, as Intel's pWord2Vec does across nodes), each rank's copy
-weighted by the words it trained since the last average (a rank with less
-or no data does not pull the model back):
+inside the rank, and the ranks combine their models with Allreduce: each
+rank's changes since the last sync are summed and given to all (the model
+becomes the last synced one plus the sum of the changes), which is what one
+shared model trained by all ranks would have received.  Plain averaging,
+tried first, divides every change by the number of ranks, which is an N
+times smaller learning rate: on en-mix (skip-gram NS, 2 epochs, 2 ranks)
+it scored 18.6-20.1% on the analogies against 26.4% for one process of 2
+threads (bench/results/mpi-sync.md).  The ranks sync
 
 * the rows of the `sync_rows` most frequent words (their input and output
   vectors; with hierarchical softmax also the as many tree nodes next to the
   root), which take most of the updates, every `sync_every` words a rank
   trains;
 * the whole model every `full_sync_every` words (0: at the end of each
-  epoch only) and at the end of every epoch;
-* at the very end the model is reduced to rank 0 and broadcast, so every
-  rank holds the same bits.
+  epoch only) and at the end of every epoch, when rank 0 sums the changes
+  and broadcasts the result, so every rank holds the same bits.
+
+Each rank keeps a copy of the model as of the last sync (twice the memory
+of the weights).
 
 Every rank makes the same number of kernel calls per epoch (the number the
 largest share needs), so the collectives line up; the learning rate follows
@@ -72,24 +78,42 @@ class Cluster:
         node = comm.Split_type(MPI.COMM_TYPE_SHARED)
         self.local_rank, self.local_size = node.Get_rank(), node.Get_size()
         node.Free()
-        self.bytes_sent = 0       # bytes of weights this rank averaged (each matrix block once)
-        self.sync_seconds = 0.0   # seconds spent averaging
-        self.syncs = 0            # averages of the hot rows or of the whole model
+        self.bytes_sent = 0       # bytes of weights this rank synced (each matrix block once)
+        self.sync_seconds = 0.0   # seconds spent syncing
+        self.syncs = 0            # syncs of the hot rows or of the whole model
 
     # ----- collectives -----
-    def average(self, block: np.ndarray, weight: float, total_weight: float) -> None:
-        """Replace a contiguous float32 block by its mean over the ranks, each
-        rank's copy counted `weight` times (total_weight over all ranks; equal
-        weights when that is 0)."""
+    def add_changes(self, block: np.ndarray, base: np.ndarray) -> None:
+        """Give every rank's changes to a float32 block since the last sync to
+        all: block := base + the sum over the ranks of (block - base), and
+        base := block, as if every rank had trained one shared model (the
+        changes of rows only one rank touched survive whole, as in Hogwild)."""
         if block.size == 0:
             return
         start = time.perf_counter()
-        if total_weight > 0:
-            block *= np.float32(weight / total_weight)
-        else:
-            block *= np.float32(1.0 / self.size)
+        block -= base
         self.comm.Allreduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM)
+        block += base
+        base[...] = block
         self.bytes_sent += block.nbytes
+        self.sync_seconds += time.perf_counter() - start
+
+    def add_changes_exactly(self, block: np.ndarray, base: np.ndarray) -> None:
+        """add_changes(), made bit-identical on every rank: the changes are
+        summed on rank 0 and the result broadcast (an Allreduce may round
+        differently on each rank)."""
+        if block.size == 0:
+            return
+        start = time.perf_counter()
+        block -= base
+        if self.rank == 0:
+            self.comm.Reduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM, root=0)
+            block += base
+        else:
+            self.comm.Reduce(block, None, op=self.MPI.SUM, root=0)
+        self.comm.Bcast(block, root=0)
+        base[...] = block
+        self.bytes_sent += 2 * block.nbytes
         self.sync_seconds += time.perf_counter() - start
 
     def total(self, values) -> np.ndarray:
@@ -101,24 +125,9 @@ class Cluster:
     def largest(self, value: int) -> int:
         return int(self.comm.allreduce(int(value), op=self.MPI.MAX))
 
-    def same_as_root(self, block: np.ndarray, weight: float, total_weight: float) -> None:
-        """average(), made bit-identical on every rank: the sum is reduced to
-        rank 0 and broadcast (an Allreduce may round differently per rank)."""
-        if block.size == 0:
-            return
-        start = time.perf_counter()
-        block *= np.float32(weight / total_weight if total_weight > 0 else 1.0 / self.size)
-        if self.rank == 0:
-            self.comm.Reduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM, root=0)
-        else:
-            self.comm.Reduce(block, None, op=self.MPI.SUM, root=0)
-        self.comm.Bcast(block, root=0)
-        self.bytes_sent += 2 * block.nbytes
-        self.sync_seconds += time.perf_counter() - start
-
     def report(self) -> str:
         """What averaging cost this rank, for the summary line."""
-        return (f"{self.syncs} averages of {self.bytes_sent / 2 ** 20:,.1f} MB in all took "
+        return (f"{self.syncs} syncs of {self.bytes_sent / 2 ** 20:,.1f} MB in all took "
                 f"{self.sync_seconds:.2f} s")
 
     def broadcast(self, obj):

@@ -671,6 +671,8 @@ class Word2Vec:
             warn(note)
         seed = cfg.seed if cluster is None else int(stream_seed(cfg.seed, (1 << 63) + cluster.rank))
         runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus, seed)
+        if cluster is not None:  # the ranks sync between kernel calls: calls no longer than the interval
+            runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every))
         sync = _Sync(self, runner, cluster)
         self.compile_seconds = runner.compile()
 
@@ -686,7 +688,7 @@ class Word2Vec:
 
             saved = asdict(state)
             if cluster is not None:
-                sync.make_equal()
+                sync.full()
                 saved["ranks"] = cluster.gather(state.position())
             runner.sync()
             if cluster is None or cluster.rank == 0:
@@ -900,15 +902,14 @@ class _Sync:
     """The tallies of an epoch and, in a distributed run, what the ranks
     share between kernel calls (see distributed.py): every
     sync_every-worth of calls the progress counts and stop requests are
-    summed and the hot rows averaged; every full_sync_every-worth and at
-    the epoch's end the whole model.  Alone, the tallies are simply added."""
+    summed and the changes of the hot rows; every full_sync_every-worth and
+    at the epoch's end those of the whole model.  Alone, the tallies are
+    simply added."""
 
     def __init__(self, model: Word2Vec, runner, cluster):
         self.model, self.runner, self.cluster = model, runner, cluster
         self.scale = 1 if cluster is None else cluster.size  # words of all ranks per word of this one
         self.pending = np.zeros(3)  # words, loss, examples since the last sync
-        self.since_full = 0          # this rank's words since the last full sync
-        self.weights = (0.0, 0.0)    # this rank's and all ranks' words behind the copies being averaged
         self.just_synced = cluster is None
         if cluster is not None:
             cfg = model.config
@@ -916,6 +917,7 @@ class _Sync:
             self.full_every = max(1, round(cfg.full_sync_every / runner.words_per_call)) if cfg.full_sync_every \
                 else 0
             self.hot_rows = cfg.sync_rows
+            self.base = [w.copy() for w, _ in self._matrices()]  # the model as of the last sync
 
     def pending_words(self) -> float:
         """All ranks' words since the last sync, estimated from this rank's."""
@@ -930,21 +932,17 @@ class _Sync:
             state.examples += examples
             return signum or 0
         self.pending += (words, loss, examples)
-        self.since_full += words
         self.just_synced = last_of_epoch or state.call % self.hot_every == 0
         if not self.just_synced:
             return 0
-        full = last_of_epoch or bool(self.full_every and state.call % self.full_every == 0)
-        mine = self.since_full if full else self.pending[0]
-        words, loss, examples, everyone = self.cluster.total([*self.pending, mine]).tolist()
-        self.weights = (mine, everyone)
+        words, loss, examples = self.cluster.total(self.pending).tolist()
         self.pending[:] = 0
         state.words += int(words)
         state.loss += loss
         state.examples += examples
         stop_with = self.cluster.largest(signum or 0)
-        if full:
-            self.full(final=last_of_epoch)
+        if last_of_epoch or (self.full_every and state.call % self.full_every == 0):
+            self.full()
         else:
             self.hot()
         return stop_with
@@ -955,28 +953,22 @@ class _Sync:
                                                    ("syn1soft", m.syn1soft)) if w is not None]
 
     def hot(self) -> None:
-        """Average the rows of the most frequent words (the tree nodes next to
+        """Sync the rows of the most frequent words (and the tree nodes next to
         the root: the last rows of syn1)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for w, nodes in self._matrices():
-            rows = min(self.hot_rows, len(w))
-            self.cluster.average(w[len(w) - rows:] if nodes else w[:rows], *self.weights)
+        for (w, nodes), base in zip(self._matrices(), self.base):
+            rows = slice(len(w) - min(self.hot_rows, len(w)), len(w)) if nodes else slice(0, self.hot_rows)
+            self.cluster.add_changes(w[rows], base[rows])
         self.runner.upload()
 
-    def make_equal(self) -> None:
-        """A full average now, bit-identical on every rank (before a checkpoint)."""
-        self.weights = (self.since_full, float(self.cluster.total([self.since_full])[0]))
-        self.full(final=True)
-
-    def full(self, final: bool = False) -> None:
-        """Average the whole model; `final`: bit-identical on every rank (a
-        checkpoint's too, with the weights of the last average)."""
+    def full(self) -> None:
+        """Sync the whole model, leaving the same bits on every rank (also
+        before a checkpoint)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for w, _ in self._matrices():
-            (self.cluster.same_as_root if final else self.cluster.average)(w, *self.weights)
-        self.since_full = 0
+        for (w, _), base in zip(self._matrices(), self.base):
+            self.cluster.add_changes_exactly(w, base)
         self.runner.upload()
 
 

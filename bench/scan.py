@@ -1,0 +1,95 @@
+"""Scan + encode speed against the number of threads, and proof that every
+thread count writes the same corpus.
+
+    python -m bench.scan --corpus en-mix --threads 1,2 --repeats 5 [--out bench/results/scan]
+
+Each run is `fastw2v encode CORPUS -o X.fw2v --threads T` in a fresh process
+(warm numba cache, corpus in the page cache), timed from inside the command
+(its own "in X s" figure, which excludes the interpreter's start and the
+imports); thread counts alternate within each repeat.  The encoded files of
+all thread counts must have the same fingerprint (tokens, offsets and
+vocabulary, through their CRCs).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import compare
+
+HERE = Path(__file__).resolve().parent
+SECONDS = re.compile(r" in ([\d.]+) s")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m bench.scan", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default="en-mix", help="as bench.compare's --corpus")
+    ap.add_argument("--threads", type=compare._comma_list(int), default=[1, 2])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--tmp", type=Path, default=HERE / "results" / "tmp")
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "scan")
+    return ap.parse_args(argv)
+
+
+def encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
+    proc = subprocess.run([sys.executable, "-m", "fastw2v.cli", "encode", str(corpus), "-o", str(target),
+                           "--threads", str(threads)], capture_output=True, text=True,
+                          env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return float(SECONDS.findall(proc.stderr.strip().splitlines()[-1])[-1])
+
+
+def main(argv=None) -> None:
+    from fastw2v.corpus import open_corpus_file
+
+    args = parse_args(argv)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    corpus = compare.prepare_corpus(args.corpus, args.tmp)
+    compare.warm_page_cache(corpus)
+    work = Path(tempfile.mkdtemp(prefix="scan-", dir=args.tmp))
+    cache = work / "numba"
+    load_start = os.getloadavg()
+    encode(corpus, work / "warm.fw2v", 1, cache)  # fills the numba cache
+    seconds = {t: [] for t in args.threads}
+    fingerprints = {}
+    for _ in range(args.repeats):
+        for threads in args.threads:
+            target = work / f"t{threads}.fw2v"
+            seconds[threads].append(encode(corpus, target, threads, cache))
+            f = open_corpus_file(target)
+            fingerprints[threads] = (f.fingerprint, f.vocab.words == open_corpus_file(work / "warm.fw2v").vocab.words)
+            f.close()
+    same = len({fp for fp, _ in fingerprints.values()}) == 1 and all(v for _, v in fingerprints.values())
+    base = statistics.median(seconds[args.threads[0]])
+    size = corpus.stat().st_size
+    lines = ["# Scan + encode against threads", "",
+             f"`python -m bench.scan {' '.join(shlex.quote(a) for a in (argv or sys.argv[1:]))}`", "",
+             f"Corpus {args.corpus}: {size:,} bytes.  Machine: {compare.machine_info()['cpu']}, "
+             f"{compare.machine_info()['usable_cores']} cores; load average {load_start[0]:.2f} at the start, "
+             f"{os.getloadavg()[0]:.2f} at the end.  fastw2v {compare.versions()['fastw2v']}.  Seconds of "
+             f"`fastw2v encode` (count, choose the vocabulary, encode, write the corpus file), {args.repeats} "
+             f"alternating runs each; medians.", "",
+             "| threads | seconds (median) | runs | MB/s | speed-up |", "|---|---|---|---|---|"]
+    for threads, values in seconds.items():
+        median = statistics.median(values)
+        lines.append(f"| {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
+                     f"{size / median / 1e6:.0f} | {base / median:.2f} |")
+    lines += ["", f"Every thread count wrote the same corpus (fingerprint and vocabulary): {'yes' if same else 'NO'}."]
+    text = "\n".join(lines) + "\n"
+    args.out.with_suffix(".md").write_text(text)
+    print(text)
+    if not same:
+        raise SystemExit("the thread counts wrote different corpora")
+
+
+if __name__ == "__main__":
+    main()
