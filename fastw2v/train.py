@@ -672,7 +672,7 @@ class Word2Vec:
         seed = cfg.seed if cluster is None else int(stream_seed(cfg.seed, (1 << 63) + cluster.rank))
         runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus, seed)
         if cluster is not None:  # the ranks sync between kernel calls: calls no longer than the interval
-            runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every))
+            runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every // cluster.size))
         sync = _Sync(self, runner, cluster)
         self.compile_seconds = runner.compile()
 
@@ -912,10 +912,10 @@ class _Sync:
         self.pending = np.zeros(3)  # words, loss, examples since the last sync
         self.just_synced = cluster is None
         if cluster is not None:
-            cfg = model.config
-            self.hot_every = max(1, round(cfg.sync_every / runner.words_per_call))
-            self.full_every = max(1, round(cfg.full_sync_every / runner.words_per_call)) if cfg.full_sync_every \
-                else 0
+            cfg = model.config  # the intervals count the words of all ranks
+            self.hot_every = max(1, round(cfg.sync_every / cluster.size / runner.words_per_call))
+            self.full_every = max(1, round(cfg.full_sync_every / cluster.size / runner.words_per_call)) \
+                if cfg.full_sync_every else 0
             self.hot_rows = cfg.sync_rows
             self.base = [w.copy() for w, _ in self._matrices()]  # the model as of the last sync
 
