@@ -168,6 +168,9 @@ def _training_options(f):
                      help="Use the full window for every word instead of the C tool's random reduction."),
         click.option("--negative", type=int, default=5, show_default=True,
                      help="Negative samples per example (0 disables negative sampling)."),
+        click.option("--batch-window", is_flag=True, default=False,
+                     help="Skip-gram: train each window as one block, the negatives drawn once per window "
+                          "(HogBatch; faster, CPU only). Default: the C tool's one pair at a time."),
         click.option("--ns-exponent", type=float, default=0.75, show_default=True,
                      help="Exponent of the unigram noise distribution."),
         click.option("--hs/--no-hs", default=False, show_default=True, help="Hierarchical softmax."),

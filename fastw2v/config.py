@@ -48,6 +48,7 @@ class Config:
     window: int = 5
     dynamic_window: bool = True
     negative: int = 5
+    batch_window: bool = False     # skip-gram: update a whole window at once (HogBatch), see kernels_cpu
     ns_exponent: float = 0.75
     hs: bool = False
     softmax: bool = False
@@ -88,7 +89,7 @@ class Config:
             elif not ok(float(value)):
                 errors.append(f"{name} must be {rule}, got {value!r}")
 
-        for name in ("sg", "dynamic_window", "hs", "softmax", "cbow_mean"):
+        for name in ("sg", "dynamic_window", "batch_window", "hs", "softmax", "cbow_mean"):
             if not isinstance(getattr(self, name), bool):
                 errors.append(f"{name} must be True or False, got {getattr(self, name)!r}")
         check_int("dim", 1)
@@ -118,6 +119,12 @@ class Config:
             elif not self.softmax and not self.hs and self.negative == 0:
                 errors.append("negative=0 with hs=False leaves no output layer: "
                               "set negative > 0, hs=True or softmax=True")
+            if self.batch_window and not self.sg:
+                errors.append("batch_window=True batches skip-gram windows: it needs sg=True")
+            elif self.batch_window and self.softmax:
+                errors.append("batch_window=True works with negative sampling and hs, not softmax=True")
+            if self.batch_window and self.device == "cuda":
+                errors.append("batch_window=True trains on the CPU only: use device='cpu' (or 'auto')")
             if self.device == "cuda" and self.softmax:
                 errors.append("softmax=True trains on the CPU only: use device='cpu' (or 'auto')")
             if self.device == "cuda" and self.dim > GPU_MAX_DIM:

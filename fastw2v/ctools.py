@@ -203,6 +203,8 @@ WORD2VEC_FLAGS = (
     Flag("-read-vocab", str, None, "Take the vocabulary from <file> (\"word count\" lines) instead of counting "
                                    "the training text"),
     Flag("-cbow", int, 1, "1 = continuous bag of words, 0 = skip-gram", 0),
+    Flag("-batch-window", int, 0, "1 = skip-gram trains each window as one block, its negatives drawn once "
+                                  "(fastw2v's HogBatch mode, not in the C tool); 0 = one pair at a time", 0),
 )
 
 WORD2VEC_NOTES = """\
@@ -226,8 +228,11 @@ def word2vec_config(options: dict) -> Config:
         raise UsageError(f"flag -alpha must be > 0, got {options['-alpha']:g}")
     if not options["-hs"] and options["-negative"] == 0:
         raise UsageError("-hs 0 with -negative 0 leaves no output layer: use -hs 1 or -negative > 0")
+    if options["-batch-window"] and options["-cbow"]:
+        raise UsageError("-batch-window 1 batches skip-gram windows: use it with -cbow 0")
     return Config(sg=not options["-cbow"], dim=options["-size"], window=options["-window"],
                   sample=options["-sample"], hs=bool(options["-hs"]), negative=options["-negative"],
+                  batch_window=bool(options["-batch-window"]),
                   threads=options["-threads"], epochs=options["-iter"],
                   min_count=max(1, options["-min-count"]), alpha=options["-alpha"])
 

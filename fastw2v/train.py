@@ -23,7 +23,6 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 
-import numba
 import numpy as np
 
 from .config import Config, ConfigError
@@ -262,10 +261,10 @@ def check_device(config: Config, cluster=None) -> str:
     data is read, when device='cuda' cannot run.
 
     'auto' takes the GPU when one is usable and the options allow it (the
-    full softmax is CPU only).  The ranks of a distributed run (`cluster`)
+    full softmax and batch_window are CPU only).  The ranks of a distributed run (`cluster`)
     on one node take one GPU each, by their index on the node.
     """
-    if config.device == "cpu" or (config.device == "auto" and config.softmax):
+    if config.device == "cpu" or (config.device == "auto" and (config.softmax or config.batch_window)):
         return "cpu"
     problem = gpu_problem()
     if problem is None:
@@ -813,7 +812,6 @@ class _CpuRunner:
         cfg = model.config
         self.model, self.corpus, self.tables, self.seed = model, corpus, _Tables(model), seed
         self.n_parts = cfg.threads
-        numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
         self.words_per_call = self.n_parts * words_per_part(cfg, len(model.vocab))
         self.max_sentence = max(corpus.max_sentence, 1)
         # one thread contends with no one: it writes the shared rows directly
@@ -829,14 +827,14 @@ class _CpuRunner:
         m, t, cfg = self.model, self.tables, self.model.config
         train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, tokens, offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
-                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, lr0, lr1,
+                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, cfg.batch_window, lr0, lr1,
                     self.max_sentence, self.hot_nodes, SYNC_EVERY, self.rng, self.loss, self.examples)
 
     def compile(self) -> float:
         """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""
         start = time.perf_counter()
         stream_seed(self.seed, 0)
-        self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(1, dtype=np.int64), 0.0, 0.0)
+        self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(2, dtype=np.int64), 0.0, 0.0)
         return time.perf_counter() - start
 
     def run(self, piece: Slice, lr0, lr1, stream):

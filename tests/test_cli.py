@@ -51,7 +51,7 @@ def test_train_writes_files_gensim_reads(corpus, tmp_path, fmt):
 
 def test_train_modes_and_options(corpus, tmp_path):
     for extra in (["--cbow", "--hs", "--negative", 0], ["--cbow", "--cbow-sum", "--hs"],
-                  ["--softmax", "--negative", 0, "--fixed-window"]):
+                  ["--softmax", "--negative", 0, "--fixed-window"], ["--batch-window", "--hs"]):
         out = tmp_path / "v.bin"
         result = run("train", corpus, "-o", out, "--dim", 8, "--epochs", 1, "--threads", 2, "-q", *extra)
         assert result.exit_code == 0, (extra, result.output)
@@ -70,6 +70,7 @@ def test_progress_and_summary_on_stderr(corpus, tmp_path):
     (["--dim", 0], 2, "dim must be >= 1, got 0"),
     (["--window", -3, "--epochs", 0], 2, "window must be >= 1, got -3; epochs must be >= 1, got 0"),
     (["--negative", 0], 2, "negative=0 with hs=False leaves no output layer"),
+    (["--cbow", "--batch-window"], 2, "batch_window=True batches skip-gram windows: it needs sg=True"),
     (["--dim", "abc"], 2, "'abc' is not a valid integer"),
     (["--sample", -1], 2, "sample must be >= 0"),
     (["--alpha", 0.01, "--min-alpha", 0.1], 2, "min_alpha must be <= alpha"),

@@ -62,3 +62,15 @@ def test_defaults_resolved_like_the_c_tool():
     assert sg.threads >= 1
     assert (sg.dim, sg.window, sg.negative, sg.sample, sg.min_count, sg.epochs) == (100, 5, 5, 1e-3, 5, 5)
     assert Config(hs=True, negative=0).mode == "sg-hs" and Config(sg=False, hs=True).mode == "cbow-ns+hs"
+
+
+def test_batch_window_is_skip_gram_on_the_cpu():
+    assert Config(batch_window=True, hs=True).batch_window
+    with pytest.raises(ConfigError, match="batch_window=True batches skip-gram windows: it needs sg=True"):
+        Config(batch_window=True, sg=False)
+    with pytest.raises(ConfigError, match="not softmax=True"):
+        Config(batch_window=True, softmax=True, negative=0)
+    with pytest.raises(ConfigError, match="batch_window=True trains on the CPU only"):
+        Config(batch_window=True, device="cuda")
+    with pytest.raises(ConfigError, match="batch_window must be True or False, got 1"):
+        Config(batch_window=1)

@@ -59,12 +59,13 @@ def test_defaults_are_the_c_tools():
     assert options == {"-train": None, "-output": None, "-size": 100, "-window": 5, "-sample": 1e-3, "-hs": 0,
                        "-negative": 5, "-threads": None, "-iter": 5, "-min-count": 5, "-alpha": None,
                        "-classes": 0, "-debug": 2, "-binary": 0, "-save-vocab": None, "-read-vocab": None,
-                       "-cbow": 1}
+                       "-cbow": 1, "-batch-window": 0}
     config = word2vec_config(options)
     assert (config.sg, config.dim, config.window, config.sample, config.hs, config.negative, config.epochs,
             config.min_count, config.alpha, config.threads) == (False, 100, 5, 1e-3, False, 5, 5, 5, 0.05,
                                                                 default_threads())
     assert config.cbow_mean and config.dynamic_window and config.min_alpha == pytest.approx(0.05 * 1e-4)
+    assert not config.batch_window
 
 
 @pytest.mark.parametrize("flag, value, check", [
@@ -81,6 +82,7 @@ def test_defaults_are_the_c_tools():
     ("-alpha", "0.1", lambda c: c.alpha == 0.1),
     ("-cbow", "0", lambda c: c.sg and c.alpha == 0.025),
     ("-cbow", "1", lambda c: not c.sg and c.alpha == 0.05),
+    ("-batch-window", "0", lambda c: not c.batch_window),
 ])
 def test_each_flag_sets_its_config_field(flag, value, check):
     options = parse_flags([flag, value], WORD2VEC_FLAGS)
@@ -93,6 +95,12 @@ def test_each_flag_sets_its_config_field(flag, value, check):
 ])
 def test_file_and_output_flags(flag, value, expected):
     assert parse_flags([flag, value], WORD2VEC_FLAGS)[flag] == expected
+
+
+def test_batch_window_flag_is_skip_gram_only():
+    assert word2vec_config(parse_flags(["-cbow", "0", "-batch-window", "1"], WORD2VEC_FLAGS)).batch_window
+    with pytest.raises(UsageError, match="-batch-window 1 batches skip-gram windows: use it with -cbow 0"):
+        word2vec_config(parse_flags(["-batch-window", "1"], WORD2VEC_FLAGS))
 
 
 def test_first_occurrence_wins_as_in_the_c_tool():

@@ -1,10 +1,9 @@
 """Each kernel mode against a plain numpy reference on a tiny corpus, with the same RNG draws."""
-import numba
 import numpy as np
 import pytest
 
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_parts
+from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_part, train_parts
 from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
 
 V, DIM = 12, 8
@@ -70,12 +69,45 @@ class Reference:
         self.examples += 1
         return grad
 
-    def sentence(self, sentence, sg, window, lr, cbow_mean):
+    def window(self, context, target, lr):
+        """Window-batched skip-gram: one set of outputs for all context
+        words, every score from the weights as they were before the window."""
+        outputs = []  # (matrix, row, label, clamp)
+        if self.syn1neg is not None:
+            outputs.append((self.syn1neg, target, 1, True))
+            for _ in range(self.negative):
+                noise = draw_alias(self.rng, 0, *self.alias)
+                if noise != target:
+                    outputs.append((self.syn1neg, noise, 0, True))
+        if self.syn1 is not None:
+            codes, points, lengths = self.huffman
+            outputs += [(self.syn1, points[target, d], 1 - int(codes[target, d]), False)
+                        for d in range(lengths[target])]
+        inputs = self.syn0[context].copy()
+        old_out = np.array([m[row] for m, row, _, _ in outputs])
+        grads = np.zeros((len(context), len(outputs)), np.float32)
+        for c in range(len(context)):
+            for k, (_, _, label, clamp) in enumerate(outputs):
+                f = float(np.dot(inputs[c], old_out[k]))
+                self.loss += neg_log_sigmoid(f if label else -f)
+                self.saturated += abs(f) >= 6
+                if clamp or abs(f) < 6:
+                    grads[c, k] = np.float32((label - sigmoid(f)) * lr)
+        for k, (m, row, _, _) in enumerate(outputs):
+            m[row] += grads[:, k] @ inputs
+        for c, word in enumerate(context):
+            self.syn0[word] += grads[c] @ old_out
+        self.examples += len(context)
+
+    def sentence(self, sentence, sg, window, lr, cbow_mean, batch=False):
         n = len(sentence)
         for i, center in enumerate(sentence):
             span = window - next_below(self.rng, 0, window)
             context = [sentence[j] for j in range(max(0, i - span), min(n, i + span + 1)) if j != i]
-            if sg:
+            if sg and batch:
+                if context:
+                    self.window(context, center, lr)
+            elif sg:
                 for c in context:
                     grad = self.example(self.syn0[c].copy(), center, lr)
                     self.syn0[c] += grad
@@ -89,16 +121,17 @@ class Reference:
                     self.syn0[c] += scale * grad
 
 
-MODES = [(sg, layer, mean) for sg in (True, False) for layer in ("ns", "hs", "ns+hs", "softmax")
+MODES = [(sg, layer, mean, False) for sg in (True, False) for layer in ("ns", "hs", "ns+hs", "softmax")
          for mean in ((True,) if sg else (True, False))]
+BATCHED = [(True, layer, True, True) for layer in ("ns", "hs", "ns+hs")]
 
 
 @pytest.mark.parametrize("hot", [0, 3], ids=["shared-nodes", "private-top-nodes"])
-@pytest.mark.parametrize("sg,layer,cbow_mean", MODES)
-def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, hot):
+@pytest.mark.parametrize("sg,layer,cbow_mean,batch", MODES + BATCHED)
+def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, batch, hot):
     """With hot > 0 the 3 tree nodes next to the root are trained in the
     thread's private copy, merged every 2 examples: one thread alone must
-    still follow the reference."""
+    still follow the reference.  `batch`: the window-batched skip-gram."""
     rs = np.random.RandomState(7)
     syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
     # output rows large enough that some dot products pass +-6 (the saturated branches)
@@ -121,14 +154,14 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, hot):
     train_parts(*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
                 alias[0] if negative else None, alias[1] if negative else None,
                 *(huffman if syn1 is not None else (None, None, None)), sig, nls,
-                sg, cbow_mean, window, True, negative, lr0, lr1, 16, hot, 2, rng, loss, examples)
+                sg, cbow_mean, window, True, negative, batch, lr0, lr1, 16, hot, 2, rng, loss, examples)
 
     ref_rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
     ref = Reference(*[w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)],
                     alias, huffman, negative, ref_rng)
-    ref.sentence(SENTENCES[0], sg, window, np.float32(lr0), cbow_mean)
+    ref.sentence(SENTENCES[0], sg, window, np.float32(lr0), cbow_mean, batch)
     lr_second = np.float32(lr0 + (lr1 - lr0) * len(SENTENCES[0]) / len(tokens))
-    ref.sentence(SENTENCES[1], sg, window, lr_second, cbow_mean)
+    ref.sentence(SENTENCES[1], sg, window, lr_second, cbow_mean, batch)
 
     for got, want in zip(weights, (ref.syn0, ref.syn1neg, ref.syn1, ref.syn1soft)):
         if want is not None:
@@ -155,7 +188,7 @@ def test_merge_hot_keeps_the_changes_of_every_thread():
     np.testing.assert_array_equal(snap, out[4:])
 
 
-def run_two_parts(hot, sync_every):
+def run_two_parts(hot, sync_every, batch=False):
     """Skip-gram NS + HS over two parts (one sentence each), one after the other."""
     rs = np.random.RandomState(3)
     syn0 = ((rs.rand(V, DIM) - 0.5) / DIM).astype(np.float32)
@@ -168,27 +201,25 @@ def run_two_parts(hot, sync_every):
     loss, examples = np.zeros(2), np.zeros(2)
     sig, nls = sigmoid_tables()
     start = [w.copy() for w in (syn0, syn1neg, syn1)]
-    train_parts(syn0, syn1neg, syn1, None, tokens, offsets, np.array([0, 1, 2], dtype=np.int64), np.ones(V),
-                *alias, *huffman, sig, nls, True, True, 3, True, 4, 0.05, 0.05, 16, hot, sync_every,
-                rng, loss, examples)
+    for part in range(2):
+        train_part(part, syn0, syn1neg, syn1, None, tokens, offsets, np.array([0, 1, 2], dtype=np.int64),
+                   np.ones(V), *alias, *huffman, sig, nls, True, True, 3, True, 4, batch, 0.05, 0.05, 16, hot,
+                   sync_every, rng, loss, examples)
     for before, after in zip(start, (syn0, syn1neg, syn1)):
         assert not np.allclose(before, after)  # training moved every matrix
     return syn0, syn1neg, syn1
 
 
-def test_private_hot_rows_reach_the_next_part():
-    """The second part starts from the nodes the first part merged: with one
-    thread, private copies of the top nodes (or of all) give the shared-node result."""
-    threads = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        shared = run_two_parts(0, 1)
-        for hot, sync_every in ((V, 1), (V, 1000), (2, 3), (4, 7)):
-            private = run_two_parts(hot, sync_every)
-            for got, want in zip(private, shared):
-                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    finally:
-        numba.set_num_threads(threads)
+@pytest.mark.parametrize("batch", [False, True], ids=["pairs", "batched"])
+def test_private_hot_rows_reach_the_next_part(batch):
+    """The second part starts from the nodes the first part merged: parts
+    run one after the other, private copies of the top nodes (or of all)
+    give the shared-node result."""
+    shared = run_two_parts(0, 1, batch)
+    for hot, sync_every in ((V, 1), (V, 1000), (2, 3), (4, 7)):
+        private = run_two_parts(hot, sync_every, batch)
+        for got, want in zip(private, shared):
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_sigmoid_table_close_to_exact_sigmoid():
