@@ -23,6 +23,7 @@ import time
 import warnings
 from dataclasses import asdict, dataclass
 
+import numba
 import numpy as np
 
 from .config import Config, ConfigError
@@ -261,8 +262,8 @@ def check_device(config: Config, cluster=None) -> str:
     data is read, when device='cuda' cannot run.
 
     'auto' takes the GPU when one is usable and the options allow it (the
-    full softmax and batch_window are CPU only).  The ranks of a distributed run (`cluster`)
-    on one node take one GPU each, by their index on the node.
+    full softmax and batch_window are CPU only).  The ranks of a distributed
+    run (`cluster`) on one node take one GPU each, by their index on the node.
     """
     if config.device == "cpu" or (config.device == "auto" and (config.softmax or config.batch_window)):
         return "cpu"
@@ -812,6 +813,7 @@ class _CpuRunner:
         cfg = model.config
         self.model, self.corpus, self.tables, self.seed = model, corpus, _Tables(model), seed
         self.n_parts = cfg.threads
+        numba.set_num_threads(min(self.n_parts, numba.config.NUMBA_NUM_THREADS))
         self.words_per_call = self.n_parts * words_per_part(cfg, len(model.vocab))
         self.max_sentence = max(corpus.max_sentence, 1)
         # one thread contends with no one: it writes the shared rows directly
