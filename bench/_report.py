@@ -9,8 +9,13 @@ import json
 import statistics
 from pathlib import Path
 
-TOOL_NAMES = {"fastw2v": "fastw2v", "gensim-file": "gensim corpus_file", "gensim-iter": "gensim iterable"}
+TOOL_NAMES = {"fastw2v": "fastw2v", "fastw2v-batch": "fastw2v batch_window", "fastw2v-base": "fastw2v baseline",
+              "gensim-file": "gensim corpus_file", "gensim-iter": "gensim iterable", "pword2vec": "pWord2Vec"}
 GENSIM = ("gensim-file", "gensim-iter")
+FASTW2V = ("fastw2v", "fastw2v-batch", "fastw2v-base")
+# what a fastw2v variant's speed is divided by, in the order of the report's columns
+REFERENCES = ("best gensim", "gensim-file", "gensim-iter", "pword2vec", "fastw2v")
+REFERENCE_NAMES = dict(TOOL_NAMES, **{"best gensim": "best gensim"})
 
 
 def rate(words_per_second: float) -> str:
@@ -34,9 +39,24 @@ def _configs(meta: dict):
     return [(m, e, t) for m in s["modes"] for e in s["epochs"] for t in s["threads"]]
 
 
+def round_ratios(by_tool: dict, variant: str) -> dict:
+    """A fastw2v variant's words/s in one round divided by each reference
+    that ran in that round ('best gensim': the faster gensim mode)."""
+    mine = by_tool[variant]
+    ratios = {}
+    gensim = [by_tool[g] for g in GENSIM if g in by_tool]
+    if gensim:
+        ratios["best gensim"] = mine / max(gensim)
+    for reference in REFERENCES[1:]:
+        if reference in by_tool and reference != variant:
+            ratios[reference] = mine / by_tool[reference]
+    return ratios
+
+
 def summarize(meta: dict, runs: list) -> dict:
-    """Per configuration (mode, epochs, threads): each tool's medians, the
-    per-round speed ratios and quality means; per mode: the JIT times."""
+    """Per configuration (mode, epochs, threads): each tool's medians, each
+    fastw2v variant's per-round speed ratios and quality means; per mode and
+    fastw2v code: the JIT times."""
     timed = [r for r in runs if not r["cold"]]
     speed, quality = [], []
     for mode, epochs, threads in _configs(meta):
@@ -71,26 +91,20 @@ def summarize(meta: dict, runs: list) -> dict:
         rounds = {}
         for r in group:
             rounds.setdefault(r["round"], {})[r["tool"]] = r["words_per_second"]
-        per_round = {"best gensim": [], "gensim-file": [], "gensim-iter": []}
+        per_round = {}  # variant -> reference -> one ratio a round
         for by_tool in rounds.values():
-            if "fastw2v" not in by_tool:
-                continue
-            present = [by_tool[g] for g in GENSIM if g in by_tool]
-            if present:
-                per_round["best gensim"].append(by_tool["fastw2v"] / max(present))
-            for g in GENSIM:
-                if g in by_tool:
-                    per_round[g].append(by_tool["fastw2v"] / by_tool[g])
-        row["ratios"] = {k: dict(_spread(v), per_round=v) for k, v in per_round.items() if v}
+            for variant in FASTW2V:
+                if variant in by_tool:
+                    for reference, ratio in round_ratios(by_tool, variant).items():
+                        per_round.setdefault(variant, {}).setdefault(reference, []).append(ratio)
+        row["ratios"] = {variant: {k: dict(_spread(v), per_round=v) for k, v in references.items()}
+                         for variant, references in per_round.items()}
         speed.append(row)
     jit = []
-    for mode in meta["settings"]["modes"]:
-        cold = [r for r in runs if r["cold"] and r["mode"] == mode]
-        cached = [r for r in timed if r["tool"] == "fastw2v" and r["mode"] == mode]
-        if not cold:
-            continue
-        fields = ("compile_seconds", "vocab_seconds", "start_to_train_seconds")
-        jit.append({"mode": mode, "cold": {f: cold[0][f] for f in fields},
+    fields = ("compile_seconds", "vocab_seconds", "start_to_train_seconds")
+    for cold in (r for r in runs if r["cold"]):
+        cached = [r for r in timed if (r["tool"], r["mode"]) == (cold["tool"], cold["mode"])]
+        jit.append({"mode": cold["mode"], "tool": cold["tool"], "cold": {f: cold[f] for f in fields},
                     "cached": {f: statistics.median(r[f] for r in cached) for f in fields} if cached else None})
     return {"speed": speed, "jit": jit, "quality": quality}
 
@@ -130,6 +144,37 @@ def _gensim_file_end_lr(params: dict, epochs: int, threads: int) -> float:
     return params["alpha"] - (params["alpha"] - params["min_alpha"]) * (epochs - 1 + 1 / threads) / epochs
 
 
+def _ratio_columns(tools: list) -> list:
+    """The references a fastw2v variant is divided by in the report: those
+    that ran, 'best gensim' when both gensim modes did, fastw2v when another
+    variant did."""
+    ran = set(tools)
+    shown = {"best gensim": set(GENSIM) <= ran, "fastw2v": "fastw2v" in ran and len(ran & set(FASTW2V)) > 1}
+    return [k for k in REFERENCES if shown.get(k, k in ran)]
+
+
+def _tool_notes(meta: dict) -> list:
+    """A sentence on each tool that is not plain fastw2v or gensim, and on the modes left out."""
+    s = meta["settings"]
+    notes = []
+    if "fastw2v-batch" in s["tools"]:
+        notes.append("fastw2v batch_window: this fastw2v with `Config(batch_window=True)`, each skip-gram window "
+                     "trained as one block with the negatives drawn once per window (HogBatch).")
+    if "baseline" in meta:
+        notes.append(f"fastw2v baseline: the fastw2v package in `{meta['baseline']['path']}` (sources sha256 "
+                     f"{meta['baseline']['sources']}), first on the child's PYTHONPATH, with a numba cache of its own.")
+    if "pword2vec" in meta:
+        notes.append(f"pWord2Vec: `{meta['pword2vec']['path']}` (sha256 {meta['pword2vec']['sha256']}), "
+                     "`-binary 1 -batch-size 2·window+1 -threads T` with OMP_NUM_THREADS=T, OPENBLAS_NUM_THREADS=1. "
+                     "It has no seed option (every run uses its built-in seeds), decays alpha to alpha × 1e-4 "
+                     "rather than min_alpha, and adds `</s>` (one per line) to its vocabulary, left out of the "
+                     "count above; its training seconds are the ones it prints, its raw words the corpus's "
+                     "whitespace-separated tokens.")
+    if meta.get("skipped"):
+        notes.append("Not run (a mode the tool cannot train): " + ", ".join(meta["skipped"]) + ".")
+    return notes
+
+
 def markdown(meta: dict, runs: list, summary: dict) -> str:
     s = meta["settings"]
     tools = s["tools"]
@@ -137,13 +182,10 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
     rounds = len(s["seeds"]) * s["repeats"]
     raw = {r["tool"]: r["raw_words"] for r in runs}
     vocab = {r["tool"]: r["vocab_size"] for r in runs}
-    ratio_keys = [g for g in GENSIM if g in tools] if "fastw2v" in tools else []
-    if len(ratio_keys) == 2:
-        ratio_keys.insert(0, "best gensim")
-    ratio_heads = [("fastw2v ÷ " if i == 0 else "÷ ") + ("best gensim" if k == "best gensim" else TOOL_NAMES[k])
-                   for i, k in enumerate(ratio_keys)]
+    references = _ratio_columns(tools)
     lines = [
-        f"# fastw2v vs gensim {meta['versions']['gensim']}: training on {meta['corpus']['name']}",
+        f"# fastw2v vs gensim {meta['versions']['gensim']}{' and pWord2Vec' if 'pword2vec' in tools else ''}: "
+        f"training on {meta['corpus']['name']}",
         "",
         f"Corpus `{Path(meta['corpus']['path']).name}`: {meta['corpus']['bytes'] / 2 ** 20:.1f} MiB, "
         f"{next(iter(raw.values())):,} raw tokens per epoch; vocabulary at min_count {first['min_count']}: "
@@ -165,6 +207,7 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
         f"and configuration. Every run is a fresh process; the tools alternate run by run "
         f"({' → '.join(tools)} → …).",
         "",
+        *[line for note in _tool_notes(meta) for line in (note, "")],
         f"Machine: {'; '.join(_stamp(meta))}. Load average {meta['load_average_start'][0]:.2f} at the start, "
         f"{meta.get('load_average_end', [float('nan')])[0]:.2f} at the end; {meta['started']} – "
         f"{meta.get('finished', 'unfinished')}.",
@@ -174,16 +217,29 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
         "## Training speed",
         "",
         "Raw corpus words × epochs / training seconds (the epochs only: no vocabulary, no compile), "
-        "median over the runs. A ratio divides a fastw2v run by the gensim run(s) of the same round; "
-        "'best gensim' is the faster of gensim's two modes in that round. Ratios: median (min–max).",
+        "median over the runs.",
         "",
-        "| mode | epochs | threads | " + " | ".join([TOOL_NAMES[t] for t in tools] + ratio_heads) + " |",
-        "|---|---|---|" + "---|" * (len(tools) + len(ratio_heads)),
+        "| mode | epochs | threads | " + " | ".join(TOOL_NAMES[t] for t in tools) + " |",
+        "|---|---|---|" + "---|" * len(tools),
     ]
     for row in summary["speed"]:
         cells = [rate(row["tools"][t]["words_per_second"]["median"]) if t in row["tools"] else "–" for t in tools]
-        ratios = [_ratio(row["ratios"].get(k)) for k in ratio_keys]
-        lines.append(f"| {row['mode']} | {row['epochs']} | {row['threads']} | " + " | ".join(cells + ratios) + " |")
+        lines.append(f"| {row['mode']} | {row['epochs']} | {row['threads']} | " + " | ".join(cells) + " |")
+    ratio_rows = [(row, variant) for row in summary["speed"] for variant in FASTW2V if row["ratios"].get(variant)]
+    if references and ratio_rows:
+        lines += [
+            "",
+            "Speed ratios: each divides a fastw2v variant's run by the other tool's run of the same round; "
+            "'best gensim' is the faster of gensim's two modes in that round. Median (min–max) over the rounds.",
+            "",
+            "| mode | epochs | threads | variant | " + " | ".join("÷ " + REFERENCE_NAMES[k] for k in references)
+            + " |",
+            "|---|---|---|---|" + "---|" * len(references),
+        ]
+        for row, variant in ratio_rows:
+            cells = [_ratio(row["ratios"][variant].get(k)) for k in references]
+            lines.append(f"| {row['mode']} | {row['epochs']} | {row['threads']} | {TOOL_NAMES[variant]} | "
+                         + " | ".join(cells) + " |")
     order = " / ".join(TOOL_NAMES[t] for t in tools)
     lines += [
         "",
@@ -193,7 +249,10 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
         "encode the corpus to ids) against gensim's `build_vocab` (count, select, then allocate the weights "
         "and the sampling tables). Peak RSS: the process's VmHWM after training. Start → training: wall time "
         "from starting the process to the end of training, less the training seconds (imports, reading the "
-        "corpus, tables, JIT load).",
+        "corpus, tables, JIT load)."
+        + (" pWord2Vec: vocabulary is its start to its 'Words in train file' line (count and sort), peak RSS "
+           "its ru_maxrss, start → training its start to the line it prints after training, less the training "
+           "seconds (vocabulary, noise table, loading the corpus)." if "pword2vec" in tools else ""),
         "",
         "| mode | epochs | threads | vocabulary (s) | peak RSS (MiB) | process start → training (s) |",
         "|---|---|---|---|---|---|",
@@ -208,20 +267,21 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
             "",
             "## fastw2v JIT compile",
             "",
-            "Cold: one run per mode with an empty numba cache (a fresh NUMBA_CACHE_DIR); its vocabulary time "
-            "includes compiling the corpus scanner. Cached: the median of the timed runs, which load the "
-            "kernels that the cold run cached. Kernel compile is `model.compile_seconds`.",
+            "Cold: one run per mode and fastw2v code (this checkout's, the baseline's) with an empty numba "
+            "cache (a fresh NUMBA_CACHE_DIR); its vocabulary time includes compiling the corpus scanner. "
+            "Cached: the median of that tool's timed runs, which load the kernels that the cold run cached. "
+            "Kernel compile is `model.compile_seconds`.",
             "",
-            "| mode | cold: kernel compile (s) | cold: vocabulary (s) | cold: start → training (s) "
+            "| mode | tool | cold: kernel compile (s) | cold: vocabulary (s) | cold: start → training (s) "
             "| cached: kernel load (s) | cached: vocabulary (s) | cached: start → training (s) |",
-            "|---|---|---|---|---|---|---|",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for row in summary["jit"]:
             c, w = row["cold"], row["cached"]
             cached = ([f"{w[f]:.2f}" for f in ("compile_seconds", "vocab_seconds", "start_to_train_seconds")]
                       if w else ["–"] * 3)
-            lines.append(f"| {row['mode']} | {c['compile_seconds']:.2f} | {c['vocab_seconds']:.2f} | "
-                         f"{c['start_to_train_seconds']:.2f} | " + " | ".join(cached) + " |")
+            lines.append(f"| {row['mode']} | {TOOL_NAMES[row['tool']]} | {c['compile_seconds']:.2f} | "
+                         f"{c['vocab_seconds']:.2f} | {c['start_to_train_seconds']:.2f} | " + " | ".join(cached) + " |")
     if summary["quality"]:
         lines += [
             "",
@@ -230,7 +290,7 @@ def markdown(meta: dict, runs: list, summary: dict) -> str:
             "gensim's evaluator for every tool: Google analogies restricted to the 30,000 most frequent words "
             "(accuracy over the questions covered; min–max over runs), SimLex-999 and WordSim-353 Spearman ρ. "
             "Means over the runs (seeds × repeats). 'lr at end' is the learning rate the last update used "
-            "(gensim corpus_file: computed, see below).",
+            "(gensim corpus_file: computed, see below; pWord2Vec: from the last progress it printed).",
             "",
             "| mode | epochs | threads | tool | analogy | covered | SimLex-999 ρ | WordSim-353 ρ | lr at end |",
             "|---|---|---|---|---|---|---|---|---|",
@@ -276,7 +336,8 @@ def charts(out: Path, meta: dict, summary: dict) -> list[Path]:
 
     s = meta["settings"]
     tools = s["tools"]
-    colors = {"fastw2v": "#d62728", "gensim-file": "#1f77b4", "gensim-iter": "#7fb2e0"}
+    colors = {"fastw2v": "#d62728", "fastw2v-batch": "#ff7f0e", "fastw2v-base": "#8c564b",
+              "gensim-file": "#1f77b4", "gensim-iter": "#7fb2e0", "pword2vec": "#2ca02c"}
     machine, software = _stamp(meta)
     stamp = f"{meta['corpus']['name']} · {machine}\n{software}"
     written = []

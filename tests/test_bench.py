@@ -1,13 +1,20 @@
-"""Smoke test of the training benchmark harness (python -m bench.compare) on a
-20k-token slice of the embedded War and Peace: one mode, one run per tool,
-dim 20, quality on (gensim's copies of the evaluation sets)."""
+"""The training benchmark harness (python -m bench.compare): a smoke run on a
+20k-token slice of the embedded War and Peace (one mode, one run per tool,
+dim 20, quality on with gensim's copies of the evaluation sets; fastw2v-batch
+selected but left out, as the mode is CBOW), then the parts of the other
+tools that need neither the pWord2Vec binary nor an older fastw2v: their
+usage errors, which runs the schedule holds, pWord2Vec's command line and
+output, the baseline's PYTHONPATH, and a report built from made-up runs."""
+import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bench import _report, _runner, compare
 from conftest import EVAL, war_and_peace_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +35,8 @@ def report(tmp_path_factory):
     out = tmp / "results" / "smoke"
     proc = subprocess.run(
         [sys.executable, "-m", "bench.compare", "--corpus", str(corpus), "--modes", "cbow-ns", "--threads", "1",
-         "--repeats", "1", "--epochs", "1", "--dim", "20", "--quality", "--eval-dir", str(EVAL), "--out", str(out), "--tmp", str(tmp / "cache")],
+         "--tools", "fastw2v,fastw2v-batch,gensim-file,gensim-iter", "--repeats", "1", "--epochs", "1", "--dim", "20",
+         "--quality", "--eval-dir", str(EVAL), "--out", str(out), "--tmp", str(tmp / "cache")],
         cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.with_suffix(".json").read_text()), out.with_suffix(".md").read_text(), out
@@ -37,8 +45,10 @@ def report(tmp_path_factory):
 def test_runs_have_measurements(report):
     data, _, _ = report
     runs = data["runs"]
-    assert [(r["tool"], r["cold"]) for r in runs] == [
+    assert [(r["tool"], r["cold"]) for r in runs] == [   # no fastw2v-batch: it trains skip-gram only
         ("fastw2v", True), ("fastw2v", False), ("gensim-file", False), ("gensim-iter", False)]
+    assert data["meta"]["skipped"] == ["fastw2v-batch cbow-ns"]
+    assert all(r["fastw2v_package"] == str(REPO / "fastw2v") for r in runs if r["tool"] == "fastw2v")
     raw = {r["raw_words"] for r in runs}
     assert len(raw) == 1 and 20_000 <= raw.pop() < 21_000   # every tool read the same tokens
     assert len({r["vocab_size"] for r in runs}) == 1
@@ -61,10 +71,12 @@ def test_summary_is_computed_from_the_runs(report):
     assert (row["mode"], row["epochs"], row["threads"]) == ("cbow-ns", 1, 1)
     fw, gf, gi = (by_tool[t]["words_per_second"] for t in ("fastw2v", "gensim-file", "gensim-iter"))
     assert row["tools"]["fastw2v"]["words_per_second"]["median"] == fw
-    assert row["ratios"]["gensim-file"]["median"] == pytest.approx(fw / gf)
-    assert row["ratios"]["gensim-iter"]["median"] == pytest.approx(fw / gi)
-    assert row["ratios"]["best gensim"]["median"] == pytest.approx(fw / max(gf, gi))
+    assert set(row["ratios"]) == {"fastw2v"}
+    assert row["ratios"]["fastw2v"]["gensim-file"]["median"] == pytest.approx(fw / gf)
+    assert row["ratios"]["fastw2v"]["gensim-iter"]["median"] == pytest.approx(fw / gi)
+    assert row["ratios"]["fastw2v"]["best gensim"]["median"] == pytest.approx(fw / max(gf, gi))
     (jit,) = data["summary"]["jit"]
+    assert (jit["mode"], jit["tool"]) == ("cbow-ns", "fastw2v")
     assert jit["cold"]["compile_seconds"] == data["runs"][0]["compile_seconds"]
     assert [q["tool"] for q in data["summary"]["quality"]] == ["fastw2v", "gensim-file", "gensim-iter"]
     meta = data["meta"]
@@ -76,8 +88,9 @@ def test_markdown_and_charts(report):
     for heading in ("## Training speed", "## Vocabulary, memory and start-up", "## fastw2v JIT compile",
                     "## Quality", "## gensim corpus_file"):
         assert heading in md
-    ratio = data["summary"]["speed"][0]["ratios"]["best gensim"]["median"]
-    assert "| cbow-ns | 1 | 1 | " in md and f"{ratio:.2f}×" in md
+    ratio = data["summary"]["speed"][0]["ratios"]["fastw2v"]["best gensim"]["median"]
+    assert f"| cbow-ns | 1 | 1 | fastw2v | {ratio:.2f}× | " in md
+    assert "| fastw2v batch_window |" in md and "Not run (a mode the tool cannot train): fastw2v-batch cbow-ns" in md
     assert data["meta"]["machine"]["cpu"] in md
     png = out.with_name(out.name + "-speed.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -96,3 +109,163 @@ def test_a_missing_bench_extra_is_a_usage_error(monkeypatch, capsys):
         compare.parse_args(["--corpus", "ptb"])
     assert stop.value.code == 2
     assert "missing matplotlib: install the bench extra" in capsys.readouterr().err
+
+
+# ----- the tools beyond fastw2v and gensim -------------------------------------
+@pytest.fixture
+def fake_pword2vec(tmp_path):
+    """An executable file standing in for the pWord2Vec binary (parse_args only checks that it runs)."""
+    binary = tmp_path / "pWord2Vec"
+    binary.write_text("#!/bin/sh\nexit 1\n")
+    binary.chmod(0o755)
+    return binary
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--tools", "fastw2v,pword2vec"], "--tools pword2vec needs --pword2vec PATH"),
+    (["--tools", "pword2vec", "--pword2vec", "no/such/pWord2Vec"], "--tools pword2vec needs --pword2vec PATH"),
+    (["--tools", "fastw2v-base"], "--tools fastw2v-base needs --baseline DIR holding a fastw2v/ package"),
+    (["--tools", "fastw2v-base", "--baseline", "bench"], "--tools fastw2v-base needs --baseline DIR"),
+    (["--tools", "fastw2v,word2vec"], "unknown tool(s) word2vec"),
+])
+def test_a_tool_without_what_it_runs_is_a_usage_error(argv, message, capsys):
+    with pytest.raises(SystemExit) as stop:
+        compare.parse_args(["--corpus", "ptb", *argv])
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_new_tools_parse_with_what_they_run(fake_pword2vec):
+    args = compare.parse_args(["--corpus", "ptb", "--tools", "fastw2v-base,pword2vec", "--baseline", str(REPO),
+                               "--pword2vec", str(fake_pword2vec)])
+    assert (args.tools, args.baseline, args.pword2vec) == (["fastw2v-base", "pword2vec"], REPO, fake_pword2vec)
+    assert compare.parse_args(["--corpus", "ptb"]).tools == ["fastw2v", "gensim-file", "gensim-iter"]
+
+
+def _plan(tools, modes=compare.MODES):
+    return argparse.Namespace(tools=list(tools), modes=list(modes), seeds=[1], repeats=2, epochs=[1],
+                              threads=[1, 2], quality=False)
+
+
+def test_the_schedule_leaves_out_the_modes_a_tool_cannot_train():
+    runs = compare.schedule(_plan(compare.TOOLS))
+    modes_of = {tool: {r["mode"] for r in runs if r["tool"] == tool} for tool in compare.TOOLS}
+    assert modes_of["pword2vec"] == {"sg-ns"}
+    assert modes_of["fastw2v-batch"] == {"sg-ns", "sg-hs"}
+    assert all(modes_of[t] == set(compare.MODES) for t in ("fastw2v", "fastw2v-base", "gensim-file", "gensim-iter"))
+    sg_ns_round = [r["tool"] for r in runs if (r["mode"], r["threads"], r["round"]) == ("sg-ns", 2, 1)]
+    assert sg_ns_round == list(compare.TOOLS)   # the tools still alternate in every round
+    assert len(runs) == 2 * 2 * (6 + 5 + 4 + 4)  # rounds x threads x tools in sg-ns, sg-hs, cbow-ns, cbow-hs
+
+
+def test_each_fastw2v_code_compiles_cold_once_per_mode():
+    """This checkout's code by its first tool that trains the mode, the baseline's apart (its own cache)."""
+    cold = compare.cold_runs(_plan(("gensim-file", "fastw2v-batch", "fastw2v", "fastw2v-base"), ("sg-ns", "cbow-ns")))
+    assert [(r["mode"], r["tool"]) for r in cold] == [
+        ("sg-ns", "fastw2v-batch"), ("sg-ns", "fastw2v-base"), ("cbow-ns", "fastw2v"), ("cbow-ns", "fastw2v-base")]
+    assert all(r["cold"] and r["threads"] == 2 and r["round"] is None for r in cold)
+    assert compare.cold_runs(_plan(("fastw2v-batch", "pword2vec"), ("cbow-ns",))) == []
+    assert {compare.numba_code(t) for t in compare.TOOLS if t != "fastw2v-base"} == {"current"}
+    assert compare.numba_code("fastw2v-base") == "baseline"
+
+
+def test_the_pword2vec_command_carries_the_settings(tmp_path):
+    params = compare.mode_params("sg-ns", argparse.Namespace(dim=48, window=7, negative=9, sample=1e-4,
+                                                             min_count=3))
+    spec = {"tool": "pword2vec", "pword2vec": "/opt/pWord2Vec", "corpus": "/data/corpus.txt", "params": params,
+            "epochs": 3, "threads": 2, "seed": 1}
+    command = _runner.pword2vec_command(spec, tmp_path / "v.bin")
+    assert command[:3] == ["stdbuf", "-oL", "/opt/pWord2Vec"]
+    flags = dict(zip(command[3::2], command[4::2]))
+    assert len(flags) == len(command[3:]) / 2
+    assert flags == {"-train": "/data/corpus.txt", "-output": str(tmp_path / "v.bin"), "-binary": "1",
+                     "-size": "48", "-window": "7", "-negative": "9", "-sample": "0.0001", "-min-count": "3",
+                     "-alpha": "0.025", "-iter": "3", "-threads": "2", "-batch-size": "15"}
+    env = _runner.pword2vec_env(2)
+    assert (env["OMP_NUM_THREADS"], env["OPENBLAS_NUM_THREADS"]) == ("2", "1")
+
+
+def test_pword2vec_output_gives_seconds_vocabulary_and_last_rate():
+    text = ("number of threads: 1\n\n100K\r200K\rVocab size: 9859\nWords in train file: 929168\n"
+            "\rAlpha: 0.025000  Progress: 1.08%  Words/sec: 401.25k\rAlpha: 0.001017  Progress: 99.16%  "
+            "Words/sec: 410.02k\nANCHOR train_seconds 2.262 word_count_actual 929169 train_words 929168 "
+            "words_per_sec 410796.3\n")
+    parsed = _runner.parse_pword2vec_output(text, alpha=0.025)
+    assert parsed == {"train_seconds": 2.262, "vocab_size": 9858, "end_lr": pytest.approx(0.025 * 0.0084)}
+    assert _runner.parse_pword2vec_output(text.replace("99.16%", "100.00%"), alpha=0.025)["end_lr"] == \
+        pytest.approx(0.025e-4)   # its floor
+    with pytest.raises(RuntimeError, match="no ANCHOR"):
+        _runner.parse_pword2vec_output(text.split("ANCHOR")[0], alpha=0.025)
+
+
+def test_raw_words_count_tokens_across_blocks(tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_bytes(b"alpha beta\tgamma\n\n  delta epsilon\r\nzeta")
+    assert [compare.count_tokens(corpus, block_bytes=n) for n in (1, 2, 3, 5, 1 << 24)] == [6] * 5
+
+
+def test_the_baseline_is_imported_before_this_checkout(tmp_path, monkeypatch):
+    """child_env puts --baseline first on PYTHONPATH, ahead of the installed fastw2v and of what
+    PYTHONPATH held, and gives the numba cache; other tools keep the environment's PYTHONPATH."""
+    baseline = tmp_path / "old"
+    (baseline / "fastw2v").mkdir(parents=True)
+    (baseline / "fastw2v" / "__init__.py").write_text('"""a stand-in for an older fastw2v"""\n')
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    env = compare.child_env("fastw2v-base", 3, tmp_path / "numba-base", baseline)
+    assert env["PYTHONPATH"] == os.pathsep.join([str(baseline), str(tmp_path / "elsewhere")])
+    assert (env["NUMBA_CACHE_DIR"], env["NUMBA_NUM_THREADS"]) == (str(tmp_path / "numba-base"), "3")
+    assert compare.child_env("fastw2v", 3, tmp_path / "numba", baseline)["PYTHONPATH"] == str(tmp_path / "elsewhere")
+    which = [sys.executable, "-c", "import fastw2v; print(fastw2v.__file__)"]
+    found = subprocess.run(which, env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.strip()
+    assert found == str(baseline / "fastw2v" / "__init__.py")
+    current = compare.child_env("fastw2v", 3, tmp_path / "numba", baseline)
+    found = subprocess.run(which, env=current, cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    assert Path(found.strip()).parent == REPO / "fastw2v"
+
+
+def test_report_divides_each_fastw2v_variant_by_pword2vec(tmp_path):
+    """A report built from made-up runs: every tool's column, every variant's ratios, '–' where a tool
+    did not run, the tools' notes, and a chart that draws every tool."""
+    tools = ["fastw2v", "fastw2v-batch", "fastw2v-base", "gensim-file", "pword2vec"]
+    speed = {"fastw2v": 2e5, "fastw2v-batch": 3e5, "fastw2v-base": 1e5, "gensim-file": 1.5e5, "pword2vec": 4e5}
+    runs = []
+    for mode in ("sg-ns", "cbow-ns"):
+        for tool in tools:
+            if compare.trains(tool, mode):
+                runs.append({"tool": tool, "mode": mode, "epochs": 1, "threads": 2, "seed": 1, "round": 0,
+                             "cold": False, "words_per_second": speed[tool], "train_seconds": 1.0,
+                             "vocab_seconds": 0.5, "peak_rss_bytes": 2 ** 28, "start_to_train_seconds": 1.0,
+                             "raw_words": 1000, "vocab_size": 100, "end_lr": 1e-4})
+    args = argparse.Namespace(dim=100, window=5, negative=5, sample=1e-3, min_count=5)
+    meta = {"command": "python -m bench.compare ...", "corpus": {"name": "made-up", "path": "/x/c.txt", "bytes": 1},
+            "skipped": ["fastw2v-batch cbow-ns", "pword2vec cbow-ns"],
+            "settings": {"modes": ["sg-ns", "cbow-ns"], "tools": tools, "threads": [2], "epochs": [1], "seeds": [1],
+                         "repeats": 1, "quality": False,
+                         "params": {m: compare.mode_params(m, args) for m in ("sg-ns", "cbow-ns")}},
+            "machine": {"cpu": "a CPU", "cores": 2, "usable_cores": 2, "memory_gib": 8.0},
+            "versions": {"python": "3", "numpy": "2", "numba": "0", "gensim": "4.4.0", "fastw2v": "abc"},
+            "baseline": {"path": "/old", "sources": "0123"}, "pword2vec": {"path": "/bin/pw", "sha256": "4567"},
+            "started": "then", "finished": "now", "load_average_start": [0.5], "load_average_end": [0.5]}
+    out = tmp_path / "made-up"
+    _report.write_all(out, meta, runs)
+    md = out.with_name("made-up.md").read_text()
+    assert "| mode | epochs | threads | fastw2v | fastw2v batch_window | fastw2v baseline | gensim corpus_file | " \
+           "pWord2Vec |" in md
+    assert "| sg-ns | 1 | 2 | 200.0k | 300.0k | 100.0k | 150.0k | 400.0k |" in md
+    assert "| cbow-ns | 1 | 2 | 200.0k | – | 100.0k | 150.0k | – |" in md
+    assert "| variant | ÷ gensim corpus_file | ÷ pWord2Vec | ÷ fastw2v |" in md
+    assert "| sg-ns | 1 | 2 | fastw2v | 1.33× | 0.50× | – |" in md
+    assert "| sg-ns | 1 | 2 | fastw2v batch_window | 2.00× | 0.75× | 1.50× |" in md
+    assert "| sg-ns | 1 | 2 | fastw2v baseline | 0.67× | 0.25× | 0.50× |" in md
+    assert "| cbow-ns | 1 | 2 | fastw2v baseline | 0.67× | – | 0.50× |" in md
+    assert "fastw2v baseline: the fastw2v package in `/old`" in md and "pWord2Vec: `/bin/pw`" in md
+    assert out.with_name("made-up-speed.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_round_ratios_against_every_reference_that_ran():
+    by_tool = {"fastw2v": 2.0, "fastw2v-batch": 3.0, "gensim-file": 1.0, "gensim-iter": 4.0, "pword2vec": 6.0}
+    assert _report.round_ratios(by_tool, "fastw2v-batch") == {
+        "best gensim": 0.75, "gensim-file": 3.0, "gensim-iter": 0.75, "pword2vec": 0.5, "fastw2v": 1.5}
+    assert "fastw2v" not in _report.round_ratios(by_tool, "fastw2v")
+    assert _report.round_ratios({"fastw2v": 1.0, "fastw2v-base": 2.0}, "fastw2v") == {}  # the baseline divides
+    assert _report.round_ratios({"fastw2v": 1.0, "fastw2v-base": 2.0}, "fastw2v-base") == {"fastw2v": 2.0}
