@@ -37,12 +37,14 @@ sys.path.insert(0, str(HERE.parent))
 import fastw2v  # noqa: E402
 from fastw2v import kernels_cuda  # noqa: E402
 from fastw2v.huffman import build_huffman  # noqa: E402
-from fastw2v.kernels_cpu import sigmoid_tables, train_part  # noqa: E402
+from fastw2v.kernels_cpu import sigmoid_tables, train_parts  # noqa: E402
 from fastw2v.sampling import build_alias_table, keep_probabilities, stream_seed  # noqa: E402
 
 
 def kernel_check(lanes: int, dim: int, n_tokens: int) -> list[dict]:
     """Each mode: a GPU launch against the CPU kernel with the same draws."""
+    import numba
+
     rng = np.random.default_rng(0)
     vocab = 50
     counts = np.sort(rng.integers(1, 1000, vocab))[::-1].astype(np.int64)
@@ -54,6 +56,7 @@ def kernel_check(lanes: int, dim: int, n_tokens: int) -> list[dict]:
     alias_prob, alias_index = build_alias_table(counts ** 0.75)
     codes, points, lengths = build_huffman(counts)
     sig, neg_log_sig = sigmoid_tables()
+    numba.set_num_threads(1)
     rows = []
     for sg in (True, False):
         for negative, hs in ((5, False), (0, True)):
@@ -64,12 +67,10 @@ def kernel_check(lanes: int, dim: int, n_tokens: int) -> list[dict]:
             n = len(pieces) - 1
             state = np.array([stream_seed(1, t) for t in range(n)], dtype=np.uint64)
             loss, examples = np.zeros(n), np.zeros(n)
-            for part in range(n):  # one after the other, as one thread would
-                train_part(part, *cpu, None, tokens, pieces, np.arange(n + 1, dtype=np.int64), keep,
-                           alias_prob if negative else None, alias_index if negative else None,
-                           codes if hs else None, points if hs else None, lengths if hs else None, sig,
-                           neg_log_sig, sg, True, 5, True, negative, False, 0.025, 0.025, 100, 0, 1, state, loss,
-                           examples)
+            train_parts(*cpu, None, tokens, pieces, np.arange(n + 1, dtype=np.int64), keep,
+                        alias_prob if negative else None, alias_index if negative else None,
+                        codes if hs else None, points if hs else None, lengths if hs else None, sig, neg_log_sig,
+                        sg, True, 5, True, negative, None, 0.025, 0.025, 100, 0, 1, state, loss, examples)
             gpu = [None if a is None else a.copy() for a in (syn0, syn1neg, syn1)]
             trainer = kernels_cuda.DeviceTrainer(*gpu, keep, alias_prob, alias_index, codes, points, lengths, sig,
                                                  neg_log_sig, lanes)

@@ -404,132 +404,123 @@ def train_window(syn0, context, n_context, target, lr, syn1neg, negative, alias_
     return loss
 
 
-@njit(cache=True, inline="always")
-def train_part(part, syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
-               alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
-               sg, cbow_mean, window, dynamic_window, negative, batch_window, lr_start, lr_end, max_sentence,
-               hot_nodes, sync_every, rng, loss_out, examples_out):
-    """Skip-gram (sg) or CBOW over sentences part_bounds[part]..part_bounds[part + 1].
-
-    Skip-gram: as in the C tool, each context word's input vector predicts
-    the centre word, one (context, centre) pair at a time, or with
-    batch_window all the context words of a centre at once (train_window).
-    CBOW: the mean (or sum) of the context vectors predicts it; with the
-    mean every context vector receives the full input gradient, as in the C
-    tool and gensim, with the sum gradient / count, as gensim does, so the
-    summed input moves by one gradient step.
-
-    The part draws from generator rng[part] (copied to a private cache line
-    while it runs) and writes its float64 loss and example count to
-    loss_out[part] and examples_out[part]; only the weights are shared, with
-    the top `hot_nodes` tree nodes merged every `sync_every` examples (see
-    "Private top nodes" above; 0 nodes with one thread).
-    """
-    dim = syn0.shape[1]
-    vocab = syn0.shape[0] if syn1soft is not None else 0
-    hot_nodes = min(hot_nodes, syn1.shape[0]) if syn1 is not None else 0
-    node_base = syn1.shape[0] - hot_nodes if syn1 is not None else 0
-    state = np.empty(8, dtype=np.uint64)  # one cache line, owned by this part
-    state[0] = rng[part]
-    buf = np.empty(max_sentence, dtype=np.int32)
-    grad = np.empty(dim, dtype=np.float32)
-    h = np.empty((1, dim), dtype=np.float32)
-    n_outputs = max(negative + 1, codes.shape[1] if codes is not None else 0)
-    rows = np.empty(n_outputs, dtype=np.int64)
-    labels = np.empty(n_outputs, dtype=np.int64)
-    context = np.empty(2 * window, dtype=np.int64)
-    grads = np.empty((2 * window, n_outputs), dtype=np.float32)
-    grad_in = np.empty((2 * window, dim), dtype=np.float32)
-    scores = np.empty(vocab, dtype=np.float64)
-    node_copy = np.empty((hot_nodes, dim), dtype=np.float32)
-    node_snap = np.empty((hot_nodes, dim), dtype=np.float32)
-    if syn1 is not None:
-        node_copy[:] = syn1[node_base:]
-        node_snap[:] = node_copy
-    since_sync = 0
-    s0 = part_bounds[part]
-    s1 = part_bounds[part + 1]
-    total = max(1, offsets[s1] - offsets[s0])
-    loss = 0.0
-    examples = 0.0
-    for s in range(s0, s1):
-        lr = np.float32(lr_start + (lr_end - lr_start) * ((offsets[s] - offsets[s0]) / total))
-        n = subsample(tokens, offsets[s], offsets[s + 1], keep_prob, state, 0, buf)
-        for i in range(n):
-            if syn1 is not None:
-                if since_sync >= sync_every:
-                    merge_hot(syn1, node_base, node_copy, node_snap)
-                    since_sync = 0
-            span = window_span(window, dynamic_window, state, 0)
-            lo = max(0, i - span)
-            hi = min(n, i + span + 1)
-            if sg and batch_window:
-                n_context = 0
-                for j in range(lo, hi):
-                    if j != i:
-                        context[n_context] = buf[j]
-                        n_context += 1
-                if n_context:
-                    loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, negative, alias_prob,
-                                         alias_index, syn1, codes, points, code_lengths, node_copy, node_base,
-                                         sig, neg_log_sig, state, 0, rows, labels, grads, grad_in)
-                    examples += n_context
-                    since_sync += n_context
-                continue
-            if sg:
-                for j in range(lo, hi):
-                    if j == i:
-                        continue
-                    grad[:] = 0.0
-                    loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, negative,
-                                          alias_prob, alias_index, syn1, codes,
-                                          points, code_lengths, node_copy, node_base, syn1soft, scores,
-                                          sig, neg_log_sig, state, 0, rows)
-                    add_to_row(syn0, buf[j], grad, np.float32(1.0))
-                    examples += 1.0
-                    since_sync += 1
-                continue
-            count = hi - lo - 1
-            if count == 0:
-                continue
-            h[:] = 0.0
-            for j in range(lo, hi):
-                if j != i:
-                    add_row_to(h, syn0, buf[j])
-            if cbow_mean:
-                h *= np.float32(1.0 / count)
-            grad[:] = 0.0
-            loss += train_example(h, 0, grad, buf[i], lr, syn1neg, negative, alias_prob,
-                                  alias_index, syn1, codes, points, code_lengths,
-                                  node_copy, node_base, syn1soft, scores, sig, neg_log_sig, state, 0, rows)
-            scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
-            for j in range(lo, hi):
-                if j != i:
-                    add_to_row(syn0, buf[j], grad, scale)
-            examples += 1.0
-            since_sync += 1
-    if syn1 is not None:
-        merge_hot(syn1, node_base, node_copy, node_snap)
-    rng[part] = state[0]
-    loss_out[part] = loss
-    examples_out[part] = examples
-
-
 @njit(parallel=True, cache=True, fastmath={"reassoc", "contract"})
 def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
                 alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
                 sg, cbow_mean, window, dynamic_window, negative, batch_window, lr_start, lr_end, max_sentence,
                 hot_nodes, sync_every, rng, loss_out, examples_out):
-    """train_part for every part of part_bounds, one part per thread.
+    """Skip-gram (sg) or CBOW over sentences part_bounds[t]..part_bounds[t+1]
+    for each part t.
 
-    A serial nogil train_part run on Python threads compiled in less than
-    half the time, but trained at half the speed (skip-gram NS, 1 thread,
-    War and Peace: 0.84 s against 0.43 s of CPU per epoch; with the serial
-    kernel called from a prange loop, 0.57 s): LLVM optimises the kernel
-    better inside numba's parallel loop body, so the loop stays.
+    Skip-gram: as in the C tool, each context word's input vector predicts
+    the centre word, one (context, centre) pair at a time, or, when
+    batch_window is not None, all the context words of a centre at once
+    (train_window).  CBOW: the mean (or sum) of the context vectors
+    predicts it; with the mean every context vector receives the full input
+    gradient, as in the C tool and gensim, with the sum gradient / count,
+    as gensim does, so the summed input moves by one gradient step.
+
+    Part t draws from generator rng[t] (copied to a private cache line
+    while it runs) and writes its float64 loss and example count to
+    loss_out[t] and examples_out[t]; only the weights are shared, with the
+    top `hot_nodes` tree nodes merged every `sync_every` examples (see
+    "Private top nodes" above; 0 nodes with one thread).
+
+    Compile time and speed (skip-gram NS, cold numba cache, 2-core machine):
+    batch_window is None or True rather than a bool, so that numba prunes
+    the batched path from the kernels that do not use it; the part's body
+    is written inside the prange loop, where moving it into an inlined
+    function took the kernel's compile from 14 to 31 s.  A serial nogil
+    kernel run on Python threads compiled in half the time but trained at
+    half the speed (War and Peace, 1 thread: 0.84 s against 0.43 s of CPU
+    per epoch): LLVM optimises the kernel better in numba's parallel loop.
     """
+    dim = syn0.shape[1]
+    vocab = syn0.shape[0] if syn1soft is not None else 0
+    hot_nodes = min(hot_nodes, syn1.shape[0]) if syn1 is not None else 0
+    node_base = syn1.shape[0] - hot_nodes if syn1 is not None else 0
     for part in prange(len(part_bounds) - 1):
-        train_part(part, syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, keep_prob,
-                   alias_prob, alias_index, codes, points, code_lengths, sig, neg_log_sig,
-                   sg, cbow_mean, window, dynamic_window, negative, batch_window, lr_start, lr_end, max_sentence,
-                   hot_nodes, sync_every, rng, loss_out, examples_out)
+        state = np.empty(8, dtype=np.uint64)  # one cache line, owned by this part
+        state[0] = rng[part]
+        buf = np.empty(max_sentence, dtype=np.int32)
+        grad = np.empty(dim, dtype=np.float32)
+        h = np.empty((1, dim), dtype=np.float32)
+        n_outputs = max(negative + 1, codes.shape[1] if codes is not None else 0)
+        rows = np.empty(n_outputs, dtype=np.int64)
+        labels = np.empty(n_outputs, dtype=np.int64)
+        context = np.empty(2 * window, dtype=np.int64)
+        grads = np.empty((2 * window, n_outputs), dtype=np.float32)
+        grad_in = np.empty((2 * window, dim), dtype=np.float32)
+        scores = np.empty(vocab, dtype=np.float64)
+        node_copy = np.empty((hot_nodes, dim), dtype=np.float32)
+        node_snap = np.empty((hot_nodes, dim), dtype=np.float32)
+        if syn1 is not None:
+            node_copy[:] = syn1[node_base:]
+            node_snap[:] = node_copy
+        since_sync = 0
+        s0 = part_bounds[part]
+        s1 = part_bounds[part + 1]
+        total = max(1, offsets[s1] - offsets[s0])
+        loss = 0.0
+        examples = 0.0
+        for s in range(s0, s1):
+            lr = np.float32(lr_start + (lr_end - lr_start) * ((offsets[s] - offsets[s0]) / total))
+            n = subsample(tokens, offsets[s], offsets[s + 1], keep_prob, state, 0, buf)
+            for i in range(n):
+                if syn1 is not None:
+                    if since_sync >= sync_every:
+                        merge_hot(syn1, node_base, node_copy, node_snap)
+                        since_sync = 0
+                span = window_span(window, dynamic_window, state, 0)
+                lo = max(0, i - span)
+                hi = min(n, i + span + 1)
+                if batch_window is not None:
+                    n_context = 0
+                    for j in range(lo, hi):
+                        if j != i:
+                            context[n_context] = buf[j]
+                            n_context += 1
+                    if n_context:
+                        loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, negative, alias_prob,
+                                             alias_index, syn1, codes, points, code_lengths, node_copy, node_base,
+                                             sig, neg_log_sig, state, 0, rows, labels, grads, grad_in)
+                        examples += n_context
+                        since_sync += n_context
+                    continue
+                if sg:
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        grad[:] = 0.0
+                        loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, negative,
+                                              alias_prob, alias_index, syn1, codes,
+                                              points, code_lengths, node_copy, node_base, syn1soft, scores,
+                                              sig, neg_log_sig, state, 0, rows)
+                        add_to_row(syn0, buf[j], grad, np.float32(1.0))
+                        examples += 1.0
+                        since_sync += 1
+                    continue
+                count = hi - lo - 1
+                if count == 0:
+                    continue
+                h[:] = 0.0
+                for j in range(lo, hi):
+                    if j != i:
+                        add_row_to(h, syn0, buf[j])
+                if cbow_mean:
+                    h *= np.float32(1.0 / count)
+                grad[:] = 0.0
+                loss += train_example(h, 0, grad, buf[i], lr, syn1neg, negative, alias_prob,
+                                      alias_index, syn1, codes, points, code_lengths,
+                                      node_copy, node_base, syn1soft, scores, sig, neg_log_sig, state, 0, rows)
+                scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
+                for j in range(lo, hi):
+                    if j != i:
+                        add_to_row(syn0, buf[j], grad, scale)
+                examples += 1.0
+                since_sync += 1
+        if syn1 is not None:
+            merge_hot(syn1, node_base, node_copy, node_snap)
+        rng[part] = state[0]
+        loss_out[part] = loss
+        examples_out[part] = examples

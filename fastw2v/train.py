@@ -829,7 +829,8 @@ class _CpuRunner:
         m, t, cfg = self.model, self.tables, self.model.config
         train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, tokens, offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
-                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, cfg.batch_window, lr0, lr1,
+                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, cfg.batch_window or None,
+                    lr0, lr1,
                     self.max_sentence, self.hot_nodes, SYNC_EVERY, self.rng, self.loss, self.examples)
 
     def compile(self) -> float:

@@ -1,9 +1,10 @@
 """Each kernel mode against a plain numpy reference on a tiny corpus, with the same RNG draws."""
+import numba
 import numpy as np
 import pytest
 
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_part, train_parts
+from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_parts
 from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
 
 V, DIM = 12, 8
@@ -154,7 +155,7 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, batch, hot):
     train_parts(*weights, tokens, offsets, np.array([0, 2], dtype=np.int64), keep,
                 alias[0] if negative else None, alias[1] if negative else None,
                 *(huffman if syn1 is not None else (None, None, None)), sig, nls,
-                sg, cbow_mean, window, True, negative, batch, lr0, lr1, 16, hot, 2, rng, loss, examples)
+                sg, cbow_mean, window, True, negative, batch or None, lr0, lr1, 16, hot, 2, rng, loss, examples)
 
     ref_rng = np.array([stream_seed(3, 0)], dtype=np.uint64)
     ref = Reference(*[w.copy() if w is not None else None for w in (syn0, syn1neg, syn1, syn1soft)],
@@ -201,10 +202,9 @@ def run_two_parts(hot, sync_every, batch=False):
     loss, examples = np.zeros(2), np.zeros(2)
     sig, nls = sigmoid_tables()
     start = [w.copy() for w in (syn0, syn1neg, syn1)]
-    for part in range(2):
-        train_part(part, syn0, syn1neg, syn1, None, tokens, offsets, np.array([0, 1, 2], dtype=np.int64),
-                   np.ones(V), *alias, *huffman, sig, nls, True, True, 3, True, 4, batch, 0.05, 0.05, 16, hot,
-                   sync_every, rng, loss, examples)
+    train_parts(syn0, syn1neg, syn1, None, tokens, offsets, np.array([0, 1, 2], dtype=np.int64), np.ones(V),
+                *alias, *huffman, sig, nls, True, True, 3, True, 4, batch or None, 0.05, 0.05, 16, hot, sync_every,
+                rng, loss, examples)
     for before, after in zip(start, (syn0, syn1neg, syn1)):
         assert not np.allclose(before, after)  # training moved every matrix
     return syn0, syn1neg, syn1
@@ -212,14 +212,18 @@ def run_two_parts(hot, sync_every, batch=False):
 
 @pytest.mark.parametrize("batch", [False, True], ids=["pairs", "batched"])
 def test_private_hot_rows_reach_the_next_part(batch):
-    """The second part starts from the nodes the first part merged: parts
-    run one after the other, private copies of the top nodes (or of all)
-    give the shared-node result."""
-    shared = run_two_parts(0, 1, batch)
-    for hot, sync_every in ((V, 1), (V, 1000), (2, 3), (4, 7)):
-        private = run_two_parts(hot, sync_every, batch)
-        for got, want in zip(private, shared):
-            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    """The second part starts from the nodes the first part merged: with one
+    thread, private copies of the top nodes (or of all) give the shared-node result."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        shared = run_two_parts(0, 1, batch)
+        for hot, sync_every in ((V, 1), (V, 1000), (2, 3), (4, 7)):
+            private = run_two_parts(hot, sync_every, batch)
+            for got, want in zip(private, shared):
+                np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    finally:
+        numba.set_num_threads(threads)
 
 
 def test_sigmoid_table_close_to_exact_sigmoid():

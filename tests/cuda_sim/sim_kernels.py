@@ -18,11 +18,12 @@ if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
     raise RuntimeError("run these tests through tests/test_cuda.py (they need NUMBA_ENABLE_CUDASIM=1 "
                        "set before numba is imported)")
 
+import numba  # noqa: E402
 
 import fastw2v  # noqa: E402
 from fastw2v import kernels_cuda  # noqa: E402
 from fastw2v.huffman import build_huffman  # noqa: E402
-from fastw2v.kernels_cpu import sigmoid_tables, train_part  # noqa: E402
+from fastw2v.kernels_cpu import sigmoid_tables, train_parts  # noqa: E402
 from fastw2v.sampling import build_alias_table, keep_probabilities, stream_seed  # noqa: E402
 from fastw2v.vectors import KeyedVectors  # noqa: E402
 
@@ -61,11 +62,11 @@ def run_cpu(w, tokens, offsets, sg, cbow_mean, window, negative, lr, sample):
     rng = np.array([stream_seed(SEED, STREAM + t) for t in range(n)], dtype=np.uint64)
     loss, examples = np.zeros(n), np.zeros(n)
     ns, hs = syn1neg is not None, syn1 is not None
-    for part in range(n):  # one after the other, as one thread would
-        train_part(part, syn0, syn1neg, syn1, None, tokens, offsets, np.arange(n + 1, dtype=np.int64), keep,
-                   alias_prob if ns else None, alias_index if ns else None, codes if hs else None,
-                   points if hs else None, lengths if hs else None, sig, neg_log_sig, sg, cbow_mean, window, True,
-                   negative, False, lr, lr, int(np.diff(offsets).max()), 0, 1, rng, loss, examples)
+    numba.set_num_threads(1)
+    train_parts(syn0, syn1neg, syn1, None, tokens, offsets, np.arange(n + 1, dtype=np.int64), keep,
+                alias_prob if ns else None, alias_index if ns else None, codes if hs else None,
+                points if hs else None, lengths if hs else None, sig, neg_log_sig, sg, cbow_mean, window, True,
+                negative, None, lr, lr, int(np.diff(offsets).max()), 0, 1, rng, loss, examples)
     return loss.sum(), examples.sum()
 
 
