@@ -191,12 +191,12 @@ def _training_options(f):
         click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
                      help="Where to train."),
         click.option("--sync-every", type=int, default=100_000, show_default=True,
-                     help="Distributed runs (mpiexec): words a process trains between syncs of the hot rows."),
+                     help="Distributed runs (mpiexec): words all processes train between syncs of the hot rows."),
         click.option("--sync-rows", type=int, default=16384, show_default=True,
                      help="Distributed runs: the hot rows are those of this many most frequent words "
                           "(and tree nodes)."),
         click.option("--full-sync-every", type=int, default=0, show_default=True,
-                     help="Distributed runs: words a process trains between syncs of the whole model "
+                     help="Distributed runs: words all processes train between syncs of the whole model "
                           "(0: at each epoch's end only)."),
     ], f)
 

@@ -64,7 +64,7 @@ class Config:
     threads: int | None = None
     seed: int = 1
     device: str = "cpu"
-    sync_every: int = 100_000      # distributed runs: words per rank between syncs of the hot rows
+    sync_every: int = 100_000      # distributed runs: words of all ranks between syncs of the hot rows
     sync_rows: int = 16384         # ... of that many most frequent words (and tree nodes)
     full_sync_every: int = 0       # ... and of the whole model (0: at every epoch's end only)
 

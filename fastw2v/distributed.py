@@ -21,8 +21,8 @@ threads (bench/results/mpi-sync.md).  The ranks sync
 
 * the rows of the `sync_rows` most frequent words (their input and output
   vectors; with hierarchical softmax also the as many tree nodes next to the
-  root), which take most of the updates, every `sync_every` words a rank
-  trains;
+  root), which take most of the updates, every `sync_every` words the
+  ranks train together (sync_every / N words a rank);
 * the whole model every `full_sync_every` words (0: at the end of each
   epoch only) and at the end of every epoch, when rank 0 sums the changes
   and broadcasts the result, so every rank holds the same bits.
@@ -36,7 +36,11 @@ the global progress (all ranks' words at the last sync, plus N times this
 rank's words since).  A stop request (Ctrl-C on mpiexec, which signals every
 rank, or SIGTERM on one) travels with the progress counts at the next sync,
 so all ranks stop at the same point.  The defaults of the three options were
-chosen by measurement: bench/results/mpi.md.
+chosen by measurement with 2 ranks (bench/results/mpi-sync.md).  Known
+limit: with 4 ranks on en-mix (skip-gram NS, alpha 0.025) the summed
+changes diverged in the first epoch, both at 100,000 words a rank and at
+100,000 words of all ranks between syncs: N ranks pushing a frequent row
+the same way from one stale copy move it N times as far.
 """
 from __future__ import annotations
 
