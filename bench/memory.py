@@ -75,10 +75,8 @@ def run_tool(tool, corpus: Path, encoded: Path, mode: str, args, cache: Path) ->
     spec = {"tool": "gensim-file" if tool == "gensim-file" else "fastw2v", "mode": mode, "epochs": 1,
             "threads": args.threads, "seed": 1, "quality": False, "params": params,
             "corpus": str(encoded if tool == "fastw2v-encoded" else corpus), "spawned_at": time.time()}
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache / tool), NUMBA_NUM_THREADS=str(args.threads))
-    if tool == "fastw2v-base":
-        env["PYTHONPATH"] = str(args.baseline)
-    elif tool.startswith("fastw2v"):
+    env = compare.child_env(tool, args.threads, cache / tool, args.baseline)
+    if tool.startswith("fastw2v") and tool != "fastw2v-base":
         spec["work_dir"] = str(corpus.parent)
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, str(HERE / "_runner.py"), json.dumps(spec)], stdout=subprocess.PIPE,

@@ -284,6 +284,19 @@ def window_span(window, dynamic_window, rng, t):
     return window
 
 
+@njit(cache=True, inline="always")
+def add_row(dst, dr, src, r, g):
+    """dst[dr] += g src[r]."""
+    for d in range(dst.shape[1]):
+        dst[dr, d] += g * src[r, d]
+
+
+@njit(cache=True, inline="always")
+def add_two_rows(dst, dr, src, r1, g1, r2, g2):
+    """dst[dr] += g1 src[r1] + g2 src[r2] in one pass over dst[dr]."""
+    for d in range(dst.shape[1]):
+        dst[dr, d] += g1 * src[r1, d] + g2 * src[r2, d]
+
 
 @njit(cache=True, inline="always")
 def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, neg_log_sig, clamp, grads,
@@ -303,7 +316,6 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
     three outputs and four context rows per pass were slower (3.99 s), the
     windows being too small to fill the wider tiles."""
     loss = 0.0
-    dim = syn0.shape[1]
     for c in range(n_context):  # scores: two outputs per pass over the input row
         w = context[c]
         k = 0
@@ -320,36 +332,15 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
             loss += loss1
             k += 2
     for c in range(n_context):  # input gradients: two outputs per pass over grad_in[c]
-        k = 0
-        while k + 1 < n_rows:
-            g1 = grads[c, k]
-            g2 = grads[c, k + 1]
-            r1 = rows[k]
-            r2 = rows[k + 1]
-            for d in range(dim):
-                grad_in[c, d] += g1 * out[r1, d] + g2 * out[r2, d]
-            k += 2
-        if k < n_rows:
-            g1 = grads[c, k]
-            r1 = rows[k]
-            for d in range(dim):
-                grad_in[c, d] += g1 * out[r1, d]
+        for k in range(0, n_rows - 1, 2):
+            add_two_rows(grad_in, c, out, rows[k], grads[c, k], rows[k + 1], grads[c, k + 1])
+        if n_rows % 2:
+            add_row(grad_in, c, out, rows[n_rows - 1], grads[c, n_rows - 1])
     for k in range(n_rows):  # output updates: two context rows per pass over out[rows[k]]
-        r = rows[k]
-        c = 0
-        while c + 1 < n_context:
-            g1 = grads[c, k]
-            g2 = grads[c + 1, k]
-            w1 = context[c]
-            w2 = context[c + 1]
-            for d in range(dim):
-                out[r, d] += g1 * syn0[w1, d] + g2 * syn0[w2, d]
-            c += 2
-        if c < n_context:
-            g1 = grads[c, k]
-            w1 = context[c]
-            for d in range(dim):
-                out[r, d] += g1 * syn0[w1, d]
+        for c in range(0, n_context - 1, 2):
+            add_two_rows(out, rows[k], syn0, context[c], grads[c, k], context[c + 1], grads[c + 1, k])
+        if n_context % 2:
+            add_row(out, rows[k], syn0, context[n_context - 1], grads[n_context - 1, k])
     return loss
 
 
@@ -387,8 +378,9 @@ def train_window(syn0, context, n_context, target, lr, syn1neg, negative, alias_
             node = points[target, d]
             if node >= node_base:
                 private += 1
-                rows[rows.shape[0] - private] = node - node_base
-                labels[rows.shape[0] - private] = 1 - codes[target, d]
+                slot = rows.shape[0] - private
+                rows[slot] = node - node_base
+                labels[slot] = 1 - codes[target, d]
             else:
                 rows[shared] = node
                 labels[shared] = 1 - codes[target, d]

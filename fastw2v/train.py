@@ -829,15 +829,15 @@ class _CpuRunner:
         m, t, cfg = self.model, self.tables, self.model.config
         train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, tokens, offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
-                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative, cfg.batch_window or None,
-                    lr0, lr1,
-                    self.max_sentence, self.hot_nodes, SYNC_EVERY, self.rng, self.loss, self.examples)
+                    cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative,
+                    cfg.batch_window or None, lr0, lr1, self.max_sentence, self.hot_nodes, SYNC_EVERY,
+                    self.rng, self.loss, self.examples)
 
     def compile(self) -> float:
         """Compile (or load from the on-disk cache) outside the timed loop: zero parts."""
         start = time.perf_counter()
         stream_seed(self.seed, 0)
-        self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(2, dtype=np.int64), 0.0, 0.0)
+        self._kernel(np.zeros(0, np.int32), np.zeros(1, np.int64), np.zeros(1, dtype=np.int64), 0.0, 0.0)
         return time.perf_counter() - start
 
     def run(self, piece: Slice, lr0, lr1, stream):
