@@ -5,8 +5,8 @@ cost of the averaging, and a projection to clusters.
         [--quality] [--out bench/results/mpi]
 
 A config is PROCESSESxTHREADS, optionally with sync options:
-`2x1:rows=1024:every=500000:full=0` (--sync-rows, --sync-every,
---full-sync-every).  The corpus is encoded once (`fastw2v encode`); every
+`2x1:rows=1024:every=500000:full=0:saturation=0.01` (--sync-rows,
+--sync-every, --full-sync-every, --sync-saturation).  The corpus is encoded once (`fastw2v encode`); every
 run is `mpiexec -n P fastw2v train corpus.fw2v --threads T ...` (one process
 without mpiexec) in a fresh process tree; within a round (a seed) the
 configs alternate.  Words/s and the averaging cost (averages, MB, seconds)
@@ -40,7 +40,8 @@ HERE = Path(__file__).resolve().parent
 MPIEXEC = str(Path(sys.executable).parent / "mpiexec")
 SUMMARY = re.compile(r"trained (\d+) words in ([\d.]+) s \(([\d,]+) words/s")
 AVERAGES = re.compile(r"(\d+) syncs of ([\d,.]+) MB in all took ([\d.]+) s")
-SYNC_FLAGS = {"rows": "--sync-rows", "every": "--sync-every", "full": "--full-sync-every"}
+SYNC_FLAGS = {"rows": "--sync-rows", "every": "--sync-every", "full": "--full-sync-every",
+              "saturation": "--sync-saturation"}
 
 
 def parse_config(text: str) -> dict:
@@ -51,7 +52,7 @@ def parse_config(text: str) -> dict:
         name, value = option.split("=")
         if name not in SYNC_FLAGS:
             raise argparse.ArgumentTypeError(f"unknown sync option {name!r} in {text!r}")
-        sync[name] = int(value)
+        sync[name] = float(value) if name == "saturation" else int(value)
     return {"name": text, "processes": processes, "threads": threads, "sync": sync}
 
 

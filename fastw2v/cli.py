@@ -198,6 +198,10 @@ def _training_options(f):
         click.option("--full-sync-every", type=int, default=0, show_default=True,
                      help="Distributed runs: words all processes train between syncs of the whole model "
                           "(0: at each epoch's end only)."),
+        click.option("--sync-saturation", type=float, default=0.005, show_default=True,
+                     help="Distributed runs: how far one update moves a row toward where its updates lead; "
+                          "the ranks' changes of rows updated that much more often are averaged, not summed "
+                          "(0: always summed)."),
     ], f)
 
 

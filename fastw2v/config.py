@@ -67,6 +67,7 @@ class Config:
     sync_every: int = 100_000      # distributed runs: words of all ranks between syncs of the hot rows
     sync_rows: int = 16384         # ... of that many most frequent words (and tree nodes)
     full_sync_every: int = 0       # ... and of the whole model (0: at every epoch's end only)
+    sync_saturation: float = 0.005  # ... the ranks' changes of a row summed or averaged: see distributed.sum_weights
 
     def __post_init__(self):
         errors = []
@@ -105,6 +106,7 @@ class Config:
         check_int("sync_every", 1)
         check_int("sync_rows", 0)
         check_int("full_sync_every", 0)
+        check_real("sync_saturation", lambda v: 0 <= v < 1, "in [0, 1) (0: always sum the ranks' changes)")
         check_real("ns_exponent", lambda v: abs(v) < float("inf"), "finite")
         check_real("sample", lambda v: 0 <= v < float("inf"), ">= 0 (0 disables subsampling)")
         check_real("alpha", lambda v: 0 < v < float("inf"), "> 0", allow_none=True)

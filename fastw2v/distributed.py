@@ -10,14 +10,29 @@ one line naming the rank and aborts the whole job (MPI_Abort), and a
 finished job finalizes explicitly.
 
 Each rank trains its share of the corpus with its own threads, Hogwild
-inside the rank, and the ranks combine their models with Allreduce: each
-rank's changes since the last sync are summed and given to all (the model
-becomes the last synced one plus the sum of the changes), which is what one
-shared model trained by all ranks would have received.  Plain averaging,
-tried first, divides every change by the number of ranks, which is an N
-times smaller learning rate: on en-mix (skip-gram NS, 2 epochs, 2 ranks)
-it scored 18.6-20.1% on the analogies against 26.4% for one process of 2
-threads (bench/results/mpi-sync.md).  The ranks sync
+inside the rank, and the ranks combine their models with Allreduce: the
+model becomes the last synced one plus a weighted sum of every rank's
+changes since (sum_weights).  A row that few updates moved keeps the plain
+sum, what one shared model trained by all ranks would have received; a row
+so often updated that every rank took it all the way to where its updates
+lead gets the mean of the changes, since N ranks pushing it the same way
+from one stale copy would move it N times too far.  Between the two the
+weight follows a model of N stale walks against one long walk, from each
+row's expected updates per sync interval (expected_updates: the counts,
+subsampling, window and noise distribution) and `sync_saturation`, the
+share of the remaining way one update covers.  Measured on en-mix (5
+epochs, seed 1, analogies; 1 process x 2 threads: skip-gram NS 35.5%,
+CBOW NS 37.4%; bench/results/mpi-sync.md):
+
+* plain averaging (every row's changes divided by N, an N times smaller
+  learning rate): 2 epochs, 2 ranks, 18.6-20.1% against 26.4%;
+* plain sums: 2 ranks 34.0% (skip-gram), but 4 ranks diverged in the
+  first epoch;
+* weights with saturation 0.001 / 0.005 / 0.02: skip-gram 2 ranks 33.5 /
+  32.6 / -, 4 ranks 29.5 / 31.8 / 30.4; CBOW 2 ranks 37.2 / 37.5, 4 ranks
+  26.4 / 37.2.  The default is 0.005.
+
+The ranks sync
 
 * the rows of the `sync_rows` most frequent words (their input and output
   vectors; with hierarchical softmax also the as many tree nodes next to the
@@ -35,12 +50,9 @@ largest share needs), so the collectives line up; the learning rate follows
 the global progress (all ranks' words at the last sync, plus N times this
 rank's words since).  A stop request (Ctrl-C on mpiexec, which signals every
 rank, or SIGTERM on one) travels with the progress counts at the next sync,
-so all ranks stop at the same point.  The defaults of the three options were
-chosen by measurement with 2 ranks (bench/results/mpi-sync.md).  Known
-limit: with 4 ranks on en-mix (skip-gram NS, alpha 0.025) the summed
-changes diverged in the first epoch, both at 100,000 words a rank and at
-100,000 words of all ranks between syncs: N ranks pushing a frequent row
-the same way from one stale copy move it N times as far.
+so all ranks stop at the same point.  A rank waiting in a collective sleeps
+between polls rather than spinning (Cluster._wait), so more ranks than
+cores still make progress.
 """
 from __future__ import annotations
 
@@ -87,22 +99,24 @@ class Cluster:
         self.syncs = 0            # syncs of the hot rows or of the whole model
 
     # ----- collectives -----
-    def add_changes(self, block: np.ndarray, base: np.ndarray) -> None:
+    def add_changes(self, block: np.ndarray, base: np.ndarray, weights: np.ndarray) -> None:
         """Give every rank's changes to a float32 block since the last sync to
         all: block := base + the sum over the ranks of (block - base), and
         base := block, as if every rank had trained one shared model (the
-        changes of rows only one rank touched survive whole, as in Hogwild)."""
+        changes of rows only one rank touched survive whole, as in Hogwild),
+        each row's sum weighted by `weights` (see sum_weights)."""
         if block.size == 0:
             return
         start = time.perf_counter()
         block -= base
-        self.comm.Allreduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM)
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM))
+        block *= weights[:, None]
         block += base
         base[...] = block
         self.bytes_sent += block.nbytes
         self.sync_seconds += time.perf_counter() - start
 
-    def add_changes_exactly(self, block: np.ndarray, base: np.ndarray) -> None:
+    def add_changes_exactly(self, block: np.ndarray, base: np.ndarray, weights: np.ndarray) -> None:
         """add_changes(), made bit-identical on every rank: the changes are
         summed on rank 0 and the result broadcast (an Allreduce may round
         differently on each rank)."""
@@ -111,11 +125,12 @@ class Cluster:
         start = time.perf_counter()
         block -= base
         if self.rank == 0:
-            self.comm.Reduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM, root=0)
+            self._wait(self.comm.Ireduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM, root=0))
+            block *= weights[:, None]
             block += base
         else:
-            self.comm.Reduce(block, None, op=self.MPI.SUM, root=0)
-        self.comm.Bcast(block, root=0)
+            self._wait(self.comm.Ireduce(block, None, op=self.MPI.SUM, root=0))
+        self._wait(self.comm.Ibcast(block, root=0))
         base[...] = block
         self.bytes_sent += 2 * block.nbytes
         self.sync_seconds += time.perf_counter() - start
@@ -123,11 +138,31 @@ class Cluster:
     def total(self, values) -> np.ndarray:
         """The float64 sums of `values` over the ranks."""
         out = np.ascontiguousarray(values, dtype=np.float64).copy()
-        self.comm.Allreduce(self.MPI.IN_PLACE, out, op=self.MPI.SUM)
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, out, op=self.MPI.SUM))
         return out
 
     def largest(self, value: int) -> int:
-        return int(self.comm.allreduce(int(value), op=self.MPI.MAX))
+        out = np.array([value], dtype=np.int64)
+        self._wait(self.comm.Iallreduce(self.MPI.IN_PLACE, out, op=self.MPI.MAX))
+        return int(out[0])
+
+    @staticmethod
+    def _wait(request) -> None:
+        """Wait for a collective without holding a core: MPI's own wait
+        polls flat out, so with more ranks than cores (4 ranks on this
+        2-core machine) the ranks that arrived first spun on the cores the
+        others needed to catch up, and a 4 x 1 run took longer than 30 min
+        for 5 epochs of en-mix.  Polls for the first 0.2 ms (a collective
+        of ranks in step ends in that time), then sleeps between polls,
+        0.05 ms doubling up to 1 ms."""
+        start = time.perf_counter()
+        while not request.Test():
+            if time.perf_counter() - start > 2e-4:
+                break
+        pause = 5e-5
+        while not request.Test():
+            time.sleep(pause)
+            pause = min(2 * pause, 1e-3)
 
     def report(self) -> str:
         """What averaging cost this rank, for the summary line."""
@@ -143,9 +178,6 @@ class Cluster:
     def scatter(self, objs):
         return self.comm.scatter(objs, root=0)
 
-    def barrier(self) -> None:
-        self.comm.Barrier()
-
     def abort(self, code: int) -> None:
         """End every rank of the job now (never returns)."""
         try:
@@ -155,8 +187,11 @@ class Cluster:
             self.comm.Abort(code)
 
     def finish(self) -> None:
-        """The normal end of a distributed run: every rank gets here, then finalizes."""
-        self.comm.Barrier()
+        """The normal end of a distributed run: every rank gets here, then
+        finalizes (once: the command line calls it, a script's exit too)."""
+        if self.MPI.Is_finalized():
+            return
+        self._wait(self.comm.Ibarrier())
         self.MPI.Finalize()
 
     # ----- shares -----
@@ -200,7 +235,24 @@ def join() -> Cluster | None:
     if _joined.size != size:
         raise ConfigError(f"the launcher started {size} processes but MPI sees {_joined.size}: "
                           f"mpi4py is linked to another MPI than the mpiexec that started the job")
+    _end_scripts_together(_joined)
     return _joined
+
+
+def _end_scripts_together(cluster: Cluster) -> None:
+    """A script (`mpiexec -n N python script.py`) ends without calling MPI:
+    a rank leaving without MPI_Finalize made the launcher kill the others
+    (SIGKILL, exit 9, 4 times in 6 runs of 4 ranks).  At a normal exit every
+    rank now finalizes together; an exception no one caught ends the whole
+    job instead, as the others may be waiting for this rank in a collective."""
+    import atexit
+
+    def on_uncaught(kind, value, trace, previous=sys.excepthook):
+        previous(kind, value, trace)
+        cluster.abort(130 if issubclass(kind, KeyboardInterrupt) else 1)
+
+    sys.excepthook = on_uncaught
+    atexit.register(cluster.finish)
 
 
 def error_exit_code(error: BaseException) -> int:
@@ -250,3 +302,56 @@ def fail(cluster: Cluster, message: str, code: int, usage: bool = False) -> None
         time.sleep(1.0)
     write_safely(sys.stderr, (f"rank {cluster.rank}: " if cluster.rank else "") + message + "\n")
     cluster.abort(code)
+
+
+def expected_updates(counts: np.ndarray, keep: np.ndarray, words: float, *, sg: bool, window: int,
+                     dynamic_window: bool, negative: int = 0, noise: np.ndarray | None = None,
+                     points: np.ndarray | None = None, lengths: np.ndarray | None = None,
+                     n_nodes: int = 0, softmax: bool = False) -> dict:
+    """How many SGD updates each row of each matrix takes, in expectation,
+    while one rank trains `words` words (counted before subsampling).
+
+    A kept word has `window + 1` context words on average with dynamic
+    windows (2 * window without).  Skip-gram updates the context word's
+    input row and the centre word's output row (or tree path) once per
+    pair; CBOW updates every context row and the centre's output once per
+    centre word; every example updates `negative` noise rows drawn from
+    `noise`.  Returns {"syn0": ..., "syn1neg": ..., "syn1": ...}, float64
+    rows, the matrices that are in use."""
+    kept = counts * keep / counts.sum()            # kept occurrences per word trained
+    contexts = window + 1.0 if dynamic_window else 2.0 * window
+    centres = words * kept                          # kept occurrences of each word as centre
+    examples = centres.sum() * (contexts if sg else 1.0)
+    updates = {"syn0": centres * contexts}
+    if noise is not None:
+        positive = centres * (contexts if sg else 1.0)
+        updates["syn1neg"] = positive + examples * negative * noise / noise.sum()
+    if points is not None:
+        # each example walks the centre word's path: a node is visited by every word below it
+        on_path = np.arange(points.shape[1]) < lengths[:, None]
+        targets = np.broadcast_to((kept / kept.sum())[:, None], points.shape)[on_path]
+        nodes = points[on_path]
+        updates["syn1"] = examples * np.bincount(nodes, weights=targets, minlength=n_nodes)
+    if softmax:  # every example updates every output row
+        updates["syn1soft"] = np.full(len(counts), examples)
+    return updates
+
+
+def sum_weights(updates: np.ndarray, ranks: int, saturation: float) -> np.ndarray:
+    """The weight of the sum of the ranks' changes of each row (float32),
+    from its expected updates per rank between two syncs.
+
+    A rank that updates a row e times from the last synced value moves it
+    by 1 - q**e of the way to where that row's updates lead (q = 1 -
+    saturation, the share of the remaining distance one update covers);
+    one model taking all N e updates would move it 1 - q**(N e) of the way.
+    The sum of the ranks' changes is weighted by the ratio: 1 for a row
+    updated rarely (the changes add up, as in Hogwild), 1/N for one
+    updated so often that every rank took it all the way (the changes
+    agree and are averaged; summed, N ranks would push it N times too far
+    and, with 4 ranks, diverged)."""
+    if saturation <= 0:
+        return np.ones(len(updates), dtype=np.float32)
+    log_q = np.log1p(-min(saturation, 1 - 1e-12))
+    e = np.maximum(updates, 1e-12)
+    return (np.expm1(ranks * e * log_q) / (ranks * np.expm1(e * log_q))).astype(np.float32)

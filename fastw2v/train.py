@@ -27,6 +27,7 @@ import numba
 import numpy as np
 
 from .config import Config, ConfigError
+from .distributed import expected_updates, sum_weights
 from .corpus import VOCAB_SETTINGS, EncodedCorpus, LoadReport, Slice, encode_sentences, load_corpus, read_slice
 from .gensim_api import (ConfigAttribute, check_totals, gensim_config, one_corpus, one_spelling, refuse_unsupported,
                          unknown_options_message)
@@ -673,7 +674,7 @@ class Word2Vec:
         runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus, seed)
         if cluster is not None:  # the ranks sync between kernel calls: calls no longer than the interval
             runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every // cluster.size))
-        sync = _Sync(self, runner, cluster)
+        sync = _Sync(self, runner, cluster, n_words)
         self.compile_seconds = runner.compile()
 
         def plan(state):
@@ -907,7 +908,7 @@ class _Sync:
     at the epoch's end those of the whole model.  Alone, the tallies are
     simply added."""
 
-    def __init__(self, model: Word2Vec, runner, cluster):
+    def __init__(self, model: Word2Vec, runner, cluster, n_words: int):
         self.model, self.runner, self.cluster = model, runner, cluster
         self.scale = 1 if cluster is None else cluster.size  # words of all ranks per word of this one
         self.pending = np.zeros(3)  # words, loss, examples since the last sync
@@ -919,6 +920,36 @@ class _Sync:
                 if cfg.full_sync_every else 0
             self.hot_rows = cfg.sync_rows
             self.base = [w.copy() for w, _ in self._matrices()]  # the model as of the last sync
+            hot_words = self.hot_every * runner.words_per_call
+            full_words = self.full_every * runner.words_per_call if self.full_every else n_words / cluster.size
+            self.hot_weights, self.full_weights = self._weights(hot_words, full_words)
+
+    def _weights(self, hot_words: float, full_words: float):
+        """The weights of the summed changes of each matrix's hot rows and of
+        all its rows (see distributed.sum_weights): the hot rows change for
+        `hot_words` words a rank between syncs, the others for `full_words`."""
+        m, cfg = self.model, self.model.config
+        t = _Tables(m)
+        saturation = cfg.sync_saturation
+        names = [name for name in ("syn0", "syn1neg", "syn1", "syn1soft") if getattr(m, name) is not None]
+        expect = functools.partial(expected_updates, m.vocab.counts, t.keep, sg=cfg.sg, window=cfg.window,
+                                   dynamic_window=cfg.dynamic_window, negative=cfg.negative,
+                                   noise=noise_distribution(m.vocab.counts, cfg.ns_exponent) if cfg.negative else None,
+                                   points=t.points, lengths=t.code_lengths, n_nodes=len(m.syn1) if m.syn1 is not None else 0,
+                                   softmax=m.syn1soft is not None)
+        hot, full = expect(hot_words), expect(full_words)
+        hot_weights, full_weights = [], []
+        for (w, nodes), name in zip(self._matrices(), names):
+            n = self.cluster.size
+            rows = self._hot_slice(w, nodes)
+            hot_weights.append(sum_weights(hot[name][rows], n, saturation))
+            weights = sum_weights(full[name], n, saturation)
+            weights[rows] = hot_weights[-1]  # the hot rows changed since the last hot sync only
+            full_weights.append(weights)
+        return hot_weights, full_weights
+
+    def _hot_slice(self, w, nodes: bool) -> slice:
+        return slice(len(w) - min(self.hot_rows, len(w)), len(w)) if nodes else slice(0, self.hot_rows)
 
     def pending_words(self) -> float:
         """All ranks' words since the last sync, estimated from this rank's."""
@@ -958,9 +989,9 @@ class _Sync:
         the root: the last rows of syn1)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (w, nodes), base in zip(self._matrices(), self.base):
-            rows = slice(len(w) - min(self.hot_rows, len(w)), len(w)) if nodes else slice(0, self.hot_rows)
-            self.cluster.add_changes(w[rows], base[rows])
+        for (w, nodes), base, weights in zip(self._matrices(), self.base, self.hot_weights):
+            rows = self._hot_slice(w, nodes)
+            self.cluster.add_changes(w[rows], base[rows], weights)
         self.runner.upload()
 
     def full(self) -> None:
@@ -968,8 +999,8 @@ class _Sync:
         before a checkpoint)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (w, _), base in zip(self._matrices(), self.base):
-            self.cluster.add_changes_exactly(w, base)
+        for (w, _), base, weights in zip(self._matrices(), self.base, self.full_weights):
+            self.cluster.add_changes_exactly(w, base, weights)
         self.runner.upload()
 
 
