@@ -130,37 +130,45 @@ def projection(runs: list, lines: list) -> None:
     words_per_second = median([r["words_per_second"] for r in single])
     measured_rate = median([r["averaged_mb"] * 2 ** 20 / r["averaging_seconds"] for r in multi
                             if r["averaging_seconds"] > 0])
-    vocab, dim, rows, every = 1_000_000, 300, 4096, 1_000_000
+    from fastw2v.config import Config
+
+    defaults = Config()
+    vocab, dim, rows = 1_000_000, 300, defaults.sync_rows
     hot_bytes = rows * dim * 4 * 2          # syn0 and syn1neg rows
     full_bytes = vocab * dim * 4 * 2
-    lines += ["", "## Projection to clusters", "",
-              f"A 1M-word x 300-dimension model, skip-gram NS: an average of the hot rows ({rows} words, syn0 and "
-              f"syn1neg) moves {hot_bytes / 2 ** 20:.1f} MB, of the whole model {full_bytes / 2 ** 30:.2f} GiB.  "
-              f"Each node trains at {words_per_second:,.0f} words/s (one process of this machine's, measured above; "
-              f"a 300-dimension model trains about 3x slower than 100, which is used here) and averages its hot rows "
-              f"every {every:,} words; the whole model once per epoch of 1e9 words a node.  Ring Allreduce: "
-              f"2 (N-1)/N of the bytes cross every link, plus 50 us a step x 2 (N-1) steps.  Measured on this "
-              f"machine (2 local ranks, shared memory): {measured_rate / 2 ** 20:,.0f} MB/s of averaged weights.",
-              "", "| nodes | link | hot average (s) | full average (s) | compute between hot averages (s) | "
-                  "efficiency | projected words/s |", "|---|---|---|---|---|---|---|"]
     node_rate = words_per_second / 3
+    lines += ["", "## Projection to clusters", "",
+              f"A 1M-word x 300-dimension model, skip-gram NS: a sync of the hot rows ({rows:,} words, syn0 and "
+              f"syn1neg: the `--sync-rows` default) moves {hot_bytes / 2 ** 20:.1f} MB, of the whole model "
+              f"{full_bytes / 2 ** 30:.2f} GiB (once per epoch: the `--full-sync-every` default; an epoch of 1e9 "
+              f"words a node).  Each node trains at {node_rate:,.0f} words/s (one process of this machine's, "
+              f"measured above, divided by 3: a 300-dimension model trains about 3x slower than 100).  The hot "
+              f"rows are synced every `--sync-every` words of all nodes together: the default "
+              f"{defaults.sync_every:,}, and that interval grown with the nodes ({defaults.sync_every // 2:,} "
+              f"words a node, what 2 ranks sync at with the default).  Ring Allreduce: 2 (N-1)/N of the bytes "
+              f"cross every link, plus 50 us a step x 2 (N-1) steps.  Measured on this machine (2 local ranks, "
+              f"shared memory): {measured_rate / 2 ** 20:,.0f} MB/s of synced weights.",
+              "", "| nodes | link | --sync-every | hot sync (s) | full sync (s) | compute between hot syncs (s) | "
+                  "efficiency | projected words/s |", "|---|---|---|---|---|---|---|---|"]
     for nodes, gbits in itertools.product((8, 64), (10, 100)):
         link = gbits * 1e9 / 8
         steps = 2 * (nodes - 1)
         hot = 2 * (nodes - 1) / nodes * hot_bytes / link + steps * 50e-6
         full = 2 * (nodes - 1) / nodes * full_bytes / link + steps * 50e-6
-        compute = every / node_rate
-        epoch_compute = 1e9 / node_rate
-        syncs_per_epoch = 1e9 / every
-        efficiency = epoch_compute / (epoch_compute + syncs_per_epoch * hot + full)
-        lines.append(f"| {nodes} | {gbits} Gb/s | {hot:.3f} | {full:.2f} | {compute:.1f} | {efficiency:.1%} | "
-                     f"{nodes * node_rate * efficiency:,.0f} |")
-    lines += ["", "Where it stops holding: the projection counts bandwidth, not quality (averaging every "
-              "1M words over 64 nodes is not measured here: the more nodes, the more the copies drift between "
-              "averages); it assumes the data of each node is local and read at training speed, a flat network "
-              "without contention, and that no node is slower than the others (every average waits for the "
-              "slowest); and beyond about 10^8 averaged bytes per hot average the latency terms no longer matter "
-              "but memory bandwidth on the node does."]
+        for every in sorted({defaults.sync_every, defaults.sync_every // 2 * nodes}):
+            compute = every / nodes / node_rate
+            epoch_compute = 1e9 / node_rate
+            syncs_per_epoch = 1e9 * nodes / every
+            efficiency = epoch_compute / (epoch_compute + syncs_per_epoch * hot + full)
+            lines.append(f"| {nodes} | {gbits} Gb/s | {every:,} | {hot:.3f} | {full:.2f} | {compute:.3f} | "
+                         f"{efficiency:.1%} | {nodes * node_rate * efficiency:,.0f} |")
+    lines += ["", "Where it stops holding: the projection counts bandwidth, not quality: quality is measured "
+              "above for up to 4 ranks only, and the more nodes, the more the copies drift between syncs (with "
+              "the interval grown with the nodes, each node trains as long between syncs as one of 2 ranks, but "
+              "N copies drift apart).  It assumes the data of each node is local and read at training speed, a "
+              "flat network without contention, and that no node is slower than the others (every sync waits "
+              "for the slowest); beyond about 10^8 synced bytes per sync the latency terms no longer matter but "
+              "memory bandwidth on the node does."]
 
 
 def report(meta, runs, out: Path, project: bool) -> str:
@@ -170,8 +178,8 @@ def report(meta, runs, out: Path, project: bool) -> str:
              f"fastw2v {meta['versions']['fastw2v']}, mpi4py + MPICH {meta['mpich']}.  Corpus {meta['corpus']} "
              f"({meta['tokens']:,} tokens), dim 100, window 5, negative 5, sample 1e-3, min_count 5.  "
              f"Words/s: medians over seeds; quality: means over seeds.", "",
-             "| mode | epochs | config | words/s | ratio to first config | analogy | SimLex | WordSim | averages | "
-             "MB averaged | averaging s |",
+             "| mode | epochs | config | words/s | ratio to first config | analogy | SimLex | WordSim | syncs | "
+             "MB synced | sync s |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (mode, epochs), group in itertools.groupby(sorted(runs, key=lambda r: (r["mode"], r["epochs"])),
                                                    key=lambda r: (r["mode"], r["epochs"])):
@@ -190,9 +198,9 @@ def report(meta, runs, out: Path, project: bool) -> str:
                 + (f"{100 * analogy:.2f}%" if analogy is not None else "-") + " | "
                 + " | ".join(f"{v:.3f}" if v is not None else "-" for v in (mean([x.get("simlex") for x in q]),
                                                                          mean([x.get("wordsim") for x in q])))
-                + f" | {median([r.get('averages') for r in rs]) or '-'} | "
-                  f"{median([r.get('averaged_mb') for r in rs]) or '-'} | "
-                  f"{median([r.get('averaging_seconds') for r in rs]) or '-'} |")
+                + " | " + " | ".join(f"{v:,.6g}" if v is not None else "-" for v in (
+                    median([r.get(key) for r in rs]) for key in ("averages", "averaged_mb", "averaging_seconds")))
+                + " |")
     if project:
         projection(runs, lines)
     text = "\n".join(lines) + "\n"
