@@ -49,7 +49,10 @@ current one trains.  The arithmetic and its order are unchanged (1 thread
 and a seed give byte-identical vectors).  Skip-gram NS on en-mix, 1 epoch,
 3 alternating runs (bench/results/en-mix-prefetch.md): 584k -> 840k words/s
 on 1 thread (1.44x), 930k -> 1.18M on 2; on 5M tokens, 1 thread, 6.6 -> 4.8
-s of CPU, of which the noise rows alone gave 6.6 -> 5.0.
+s of CPU, of which the noise rows alone gave 6.6 -> 5.0.  The batched mode
+prefetches its context, target and noise rows the same way: 5M tokens, 1
+thread, 3.9-4.1 -> 3.55-3.67 s of CPU; en-mix 1.14x pWord2Vec's words/s
+on 1 thread and 1.03x on 2 (bench/results/en-mix-prefetch-batch.md).
 
 Compilation policy (measured on skip-gram NS, 2 threads: 0.40M -> 0.69M
 words/s): the per-example helpers are inlined into the parallel kernel
@@ -393,17 +396,20 @@ def train_window(syn0, context, n_context, target, lr, syn1neg, negative, alias_
     the nodes from node_base up in this thread's node_copy).  Returns the loss."""
     dim = syn0.shape[1]
     for c in range(n_context):
+        prefetch_row(syn0, context[c])
         for d in range(dim):
             grad_in[c, d] = 0.0
     loss = 0.0
     if syn1neg is not None:
         rows[0] = target
         labels[0] = 1
+        prefetch_row(syn1neg, target)
         n = 1
         for _ in range(negative):
             noise = draw_alias(rng, t, alias_prob, alias_index)
             if noise != target:
                 rows[n] = noise
+                prefetch_row(syn1neg, noise)
                 labels[n] = 0
                 n += 1
         loss += window_block(syn0, context, n_context, syn1neg, rows, labels, n, lr, sig, neg_log_sig, True,
