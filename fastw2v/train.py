@@ -864,7 +864,7 @@ class _CudaRunner:
 
         self.model, self.corpus, self.seed = model, corpus, seed
         self.words_per_call = CALL_WORDS
-        t = _Tables(model)
+        self.tables = t = _Tables(model)
         self.trainer = DeviceTrainer(
             model.syn0, model.syn1neg, model.syn1, t.keep, t.alias_prob, t.alias_index, t.codes, t.points,
             t.code_lengths, t.sig, t.neg_log_sig, block_lanes(model.config.dim))
@@ -919,7 +919,7 @@ class _Sync:
             self.full_every = max(1, round(cfg.full_sync_every / cluster.size / runner.words_per_call)) \
                 if cfg.full_sync_every else 0
             self.hot_rows = cfg.sync_rows
-            self.base = [w.copy() for w, _ in self._matrices()]  # the model as of the last sync
+            self.base = [w.copy() for _, w in self._matrices()]  # the model as of the last sync
             hot_words = self.hot_every * runner.words_per_call
             full_words = self.full_every * runner.words_per_call if self.full_every else n_words / cluster.size
             self.hot_weights, self.full_weights = self._weights(hot_words, full_words)
@@ -928,10 +928,8 @@ class _Sync:
         """The weights of the summed changes of each matrix's hot rows and of
         all its rows (see distributed.sum_weights): the hot rows change for
         `hot_words` words a rank between syncs, the others for `full_words`."""
-        m, cfg = self.model, self.model.config
-        t = _Tables(m)
+        m, cfg, t = self.model, self.model.config, self.runner.tables
         saturation = cfg.sync_saturation
-        names = [name for name in ("syn0", "syn1neg", "syn1", "syn1soft") if getattr(m, name) is not None]
         expect = functools.partial(expected_updates, m.vocab.counts, t.keep, sg=cfg.sg, window=cfg.window,
                                    dynamic_window=cfg.dynamic_window, negative=cfg.negative,
                                    noise=noise_distribution(m.vocab.counts, cfg.ns_exponent) if cfg.negative else None,
@@ -939,17 +937,19 @@ class _Sync:
                                    softmax=m.syn1soft is not None)
         hot, full = expect(hot_words), expect(full_words)
         hot_weights, full_weights = [], []
-        for (w, nodes), name in zip(self._matrices(), names):
+        for name, w in self._matrices():
             n = self.cluster.size
-            rows = self._hot_slice(w, nodes)
+            rows = self._hot_slice(name, w)
             hot_weights.append(sum_weights(hot[name][rows], n, saturation))
             weights = sum_weights(full[name], n, saturation)
             weights[rows] = hot_weights[-1]  # the hot rows changed since the last hot sync only
             full_weights.append(weights)
         return hot_weights, full_weights
 
-    def _hot_slice(self, w, nodes: bool) -> slice:
-        return slice(len(w) - min(self.hot_rows, len(w)), len(w)) if nodes else slice(0, self.hot_rows)
+    def _hot_slice(self, name: str, w) -> slice:
+        """The hot rows: the most frequent words' (the first), or the tree
+        nodes next to the root (the last rows of syn1)."""
+        return slice(len(w) - min(self.hot_rows, len(w)), len(w)) if name == "syn1" else slice(0, self.hot_rows)
 
     def pending_words(self) -> float:
         """All ranks' words since the last sync, estimated from this rank's."""
@@ -981,16 +981,16 @@ class _Sync:
 
     def _matrices(self):
         m = self.model
-        return [(w, name == "syn1") for name, w in (("syn0", m.syn0), ("syn1neg", m.syn1neg), ("syn1", m.syn1),
-                                                   ("syn1soft", m.syn1soft)) if w is not None]
+        return [(name, w) for name, w in (("syn0", m.syn0), ("syn1neg", m.syn1neg), ("syn1", m.syn1),
+                                          ("syn1soft", m.syn1soft)) if w is not None]
 
     def hot(self) -> None:
         """Sync the rows of the most frequent words (and the tree nodes next to
         the root: the last rows of syn1)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (w, nodes), base, weights in zip(self._matrices(), self.base, self.hot_weights):
-            rows = self._hot_slice(w, nodes)
+        for (name, w), base, weights in zip(self._matrices(), self.base, self.hot_weights):
+            rows = self._hot_slice(name, w)
             self.cluster.add_changes(w[rows], base[rows], weights)
         self.runner.upload()
 
@@ -999,7 +999,7 @@ class _Sync:
         before a checkpoint)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (w, _), base, weights in zip(self._matrices(), self.base, self.full_weights):
+        for (_, w), base, weights in zip(self._matrices(), self.base, self.full_weights):
             self.cluster.add_changes_exactly(w, base, weights)
         self.runner.upload()
 
