@@ -54,6 +54,32 @@ prefetches its context, target and noise rows the same way: 5M tokens, 1
 thread, 3.9-4.1 -> 3.55-3.67 s of CPU; en-mix 1.14x pWord2Vec's words/s
 on 1 thread and 1.03x on 2 (bench/results/en-mix-prefetch-batch.md).
 
+What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
+epochs): two single-thread processes side by side each keep their 1.62M
+words/s, two threads of one process reach 2.73M, not 3.24M.  The parts are
+balanced (their cycle counts differ by 0.4%), so the loss is the shared
+weights: giving each thread its own output matrix (a measurement, not an
+algorithm) took the epoch from 1.96 to 1.79 s.  Not kept, none faster:
+private copies of the 64-4096 most frequent words' output rows (the other
+rows copied into the block so that a window stays one block), merged every
+256-16384 examples: 1.88-2.05 s, and a higher loss when merged rarely;
+summing each output row's change locally and writing it once: 2% faster on
+two threads, 3% slower on one; prefetching with write intent: within 1%;
+512-bit vectors (NUMBA_CPU_FEATURES=...,-prefer-256-bit): 3.35 -> 4.2 s
+batched, 4.5 -> 4.9 s classic; rows padded to 112 floats on 64-byte
+boundaries (no row shares a cache line, no vector load splits one): 1.95 ->
+1.88 s batched and 4.03 -> 3.88 s classic on two threads, 1-2% on one:
+left for later, as every module that reads or syncs the weights would have
+to know the padded layout.  Prefetching the target's tree path
+(hierarchical softmax) or CBOW's context rows at the window's start: within
+the noise of +-3% (the nodes near the root stay cached, consecutive windows
+share their context words).  The loss costs about 4% of a batched epoch,
+its exact value outside the table 1%.  A trap met on the way: a loop
+that indexes `a[rows[k], d]` while storing to a float array reloads rows[k]
+at every d (the store could alias it, as far as LLVM knows) and does not
+vectorise (3.38 -> 4.88 s for a six-row copy per window): take the index
+into a local first, as the helpers here do by taking rows as arguments.
+
 Compilation policy (measured on skip-gram NS, 2 threads: 0.40M -> 0.69M
 words/s): the per-example helpers are inlined into the parallel kernel
 (``inline="always"``).  Called as separate functions they increment and
