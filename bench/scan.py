@@ -13,6 +13,7 @@ vocabulary, through their CRCs).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -36,6 +37,9 @@ def parse_args(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--tmp", type=Path, default=HERE / "results" / "tmp")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scan")
+    ap.add_argument("--phases", action="store_true",
+                    help="also time the stages of one encode per thread count (numba's start, scan, vocabulary, "
+                         "encode and write)")
     return ap.parse_args(argv)
 
 
@@ -46,6 +50,45 @@ def encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])
     return float(SECONDS.findall(proc.stderr.strip().splitlines()[-1])[-1])
+
+
+# run in a child: the stages of encode_to_file, timed by wrapping the functions it calls
+PHASES_CHILD = """
+import json, sys, time
+import numpy as np
+import fastw2v.corpus as corpus
+from fastw2v.scan import first_separator_end
+spent = {}
+def timed(name, stage):
+    function = getattr(corpus, name)
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - start
+    setattr(corpus, name, wrapper)
+timed("scan_inputs", "scan")
+timed("build_vocabulary", "vocabulary")
+timed("write_encoded", "encode and write")
+start = time.perf_counter()
+first_separator_end(np.zeros(1, np.uint8))  # numba's start: its registries and a first cached function
+spent["numba start"] = time.perf_counter() - start
+corpus.encode_to_file([sys.argv[1]], sys.argv[2], threads=int(sys.argv[3]))
+spent["total"] = time.perf_counter() - start
+print(json.dumps(spent))
+"""
+STAGES = ("numba start", "scan", "vocabulary", "encode and write")
+
+
+def phases(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", PHASES_CHILD, str(corpus), str(target), str(threads)],
+                          capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    spent = json.loads(proc.stdout.strip().splitlines()[-1])
+    spent["other"] = spent["total"] - sum(spent[s] for s in STAGES)
+    return spent
 
 
 def main(argv=None) -> None:
@@ -84,6 +127,14 @@ def main(argv=None) -> None:
         lines.append(f"| {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
                      f"{size / median / 1e6:.0f} | {base / median:.2f} |")
     lines += ["", f"Every thread count wrote the same corpus (fingerprint and vocabulary): {'yes' if same else 'NO'}."]
+    if args.phases:
+        lines += ["", "Stages of one more encode per thread count, in seconds (scan includes choosing the ranges' "
+                  "cuts and merging their tables; other: opening the written file and the atomic commit):", "",
+                  "| threads | " + " | ".join(STAGES) + " | other | total |", "|---|" + "---|" * (len(STAGES) + 2)]
+        for threads in args.threads:
+            spent = phases(corpus, work / f"p{threads}.fw2v", threads, cache)
+            lines.append(f"| {threads} | " + " | ".join(f"{spent[s]:.2f}" for s in (*STAGES, "other", "total"))
+                         + " |")
     text = "\n".join(lines) + "\n"
     args.out.with_suffix(".md").write_text(text)
     print(text)

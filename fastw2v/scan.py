@@ -23,8 +23,17 @@ marks are harmless (an empty line is no sentence).  ``max_vocab_size``
 (the C tool's pruning while counting) depends on the order in which words
 arrive, so a run with it scans serially.
 
-Measured on the 2-core machine, en-mix (116 MB plain text): see
-bench/results/scan.md.
+Measured on the 2-core machine (bench/results/scan.md, scan-zipf-200m.md,
+`python -m bench.scan --phases`): the scan itself runs 1.8-2.0x faster on
+two threads (en-mix, 116 MB: 0.76 -> 0.43 s; 200M Zipf tokens, 815 MB: 5.38
+-> 2.74 s), but the whole `fastw2v encode` only 1.35-1.5x and 1.5-1.6x,
+because the rest is serial: numba's start (0.2-0.3 s, paid once per
+process, whatever it runs), the vocabulary, and encoding and writing the
+corpus file (0.11 s and 2.0-2.3 s).  The writing is the page cache taking
+fresh memory: on this virtual machine 800 MB written into a new file take
+1.6-1.8 s from one thread or from two (pwrite at disjoint offsets), 0.18 s
+into pages just freed, so encoding the ranges in parallel would not help
+there.
 """
 from __future__ import annotations
 
