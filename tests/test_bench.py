@@ -276,3 +276,25 @@ def test_round_ratios_against_every_reference_that_ran():
     assert "fastw2v" not in _report.round_ratios(by_tool, "fastw2v")
     assert _report.round_ratios({"fastw2v": 1.0, "fastw2v-base": 2.0}, "fastw2v") == {}  # the baseline divides
     assert _report.round_ratios({"fastw2v": 1.0, "fastw2v-base": 2.0}, "fastw2v-base") == {"fastw2v": 2.0}
+
+
+def test_scan_phases_time_every_stage_of_an_encode(tmp_path):
+    """bench.scan --phases: the stages of one encode, timed in a child, add up
+    to no more than its total, and the child wrote the whole corpus."""
+    from bench import scan
+    from fastw2v.corpus import open_corpus_file
+
+    text = tmp_path / "wp.txt"
+    lines = war_and_peace_lines(2000)
+    text.write_text("".join(lines), encoding="utf-8")
+    target = tmp_path / "wp.fw2v"
+    spent = scan.phases(text, target, 2, Path(os.environ.get("NUMBA_CACHE_DIR", tmp_path / "numba")))
+    assert set(spent) == {*scan.STAGES, "other", "total"}
+    assert all(spent[stage] > 0 for stage in scan.STAGES)
+    assert sum(spent[stage] for stage in scan.STAGES) <= spent["total"]
+    assert spent["other"] >= 0
+    corpus = open_corpus_file(target)
+    try:
+        assert corpus.raw_word_count == sum(len(line.split()) for line in lines)
+    finally:
+        corpus.close()
