@@ -33,7 +33,8 @@ from pathlib import Path
 
 def memory_status(field: str = "VmHWM") -> int:
     """A memory figure of this process in bytes from /proc/self/status (Linux):
-    VmHWM (the peak resident set so far), VmRSS (now)."""
+    VmHWM (the peak resident set so far), VmRSS (now), RssAnon and RssFile
+    (its anonymous and file-backed parts now)."""
     with open("/proc/self/status") as f:
         for line in f:
             if line.startswith(field + ":"):
@@ -229,6 +230,8 @@ def main(spec: dict) -> dict:
     run = {"gensim-file": run_gensim, "gensim-iter": run_gensim, "pword2vec": run_pword2vec}.get(spec["tool"],
                                                                                               run_fastw2v)
     result, words, vectors = run(spec)
+    if spec["tool"] != "pword2vec":  # its process is the binary, not this one
+        result["resident_split"] = {"anon": memory_status("RssAnon"), "file": memory_status("RssFile")}
     result["words_per_second"] = result["raw_words"] * spec["epochs"] / result["train_seconds"]
     # wall time from process start to the end of training, less the training itself; pWord2Vec measures
     # its own binary's start and peak, not this process's

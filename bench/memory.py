@@ -155,6 +155,19 @@ def report(meta, runs, encodes, out: Path) -> str:
             cells = " | ".join(f"{m[k]['rss'] / MB:.0f} / {m[k]['peak'] / MB:.0f}"
                                for k in ("imports", "corpus_loaded", "weights_made", "trained"))
             lines.append(f"| zipf-{r['size']} | {r['mode']} | {r['tool']} | {cells} |")
+    split = [r for r in runs if "resident_split" in r]
+    if split:
+        lines += ["", "Resident set at the end of training, as /proc/self/status splits it (MB, medians): anonymous "
+                  "(the process's own memory: weights, tables, Python objects, heap) and file-backed (mapped "
+                  "files, mostly shared libraries: LLVM's, which runs numba's compiled kernels, for fastw2v; "
+                  "clean pages that processes share and the kernel can drop).", "",
+                  "| corpus | mode | tool | anonymous | file-backed |", "|---|---|---|---|---|"]
+        for (size, mode, tool), rs in groups.items():
+            rs = [r for r in rs if "resident_split" in r]
+            if rs:
+                lines.append(f"| zipf-{size} | {mode} | {tool} | "
+                             f"{median([r['resident_split']['anon'] for r in rs]) / MB:.0f} | "
+                             f"{median([r['resident_split']['file'] for r in rs]) / MB:.0f} |")
     text = "\n".join(lines) + "\n"
     out.with_suffix(".md").write_text(text)
     return text

@@ -63,6 +63,9 @@ def test_runs_have_measurements(report):
         assert r["words_per_second"] == pytest.approx(r["raw_words"] * r["epochs"] / r["train_seconds"])
         assert r["words_per_second"] > 0 and r["vocab_seconds"] > 0 and r["peak_rss_bytes"] > 10 * 2 ** 20
         assert r["start_to_train_seconds"] > 0
+        split = r["resident_split"]  # anonymous and file-backed parts of the resident set, at the end
+        assert split["anon"] > 2 ** 20 and split["file"] > 2 ** 20
+        assert split["anon"] + split["file"] <= r["peak_rss_bytes"] + 2 ** 20  # within the peak (and shmem)
     if not data["meta"]["sources_changed"]:  # an edit of fastw2v during the test makes numba recompile
         assert runs[0]["compile_seconds"] > runs[1]["compile_seconds"]  # cold run compiled, the next one loaded
     for r in runs[1:]:
