@@ -190,8 +190,10 @@ def _training_options(f):
         click.option("--seed", type=int, default=1, show_default=True, help="Random seed."),
         click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
                      help="Where to train."),
-        click.option("--sync-every", type=int, default=100_000, show_default=True,
-                     help="Distributed runs (mpiexec): words all processes train between syncs of the hot rows."),
+        click.option("--sync-every", type=int, default=None,
+                     help="Distributed runs (mpiexec): words all processes train between syncs of the hot rows "
+                          "[default: 100,000 for CBOW; skip-gram as many training examples: 100,000 / "
+                          "(window + 1) words, 16,667 with window 5]."),
         click.option("--sync-rows", type=int, default=16384, show_default=True,
                      help="Distributed runs: the hot rows are those of this many most frequent words "
                           "(and tree nodes)."),

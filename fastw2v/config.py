@@ -13,6 +13,7 @@ from numbers import Integral, Real
 
 
 GPU_MAX_DIM = 1024  # the CUDA kernels keep 32 dimensions per lane of a warp
+SYNC_EXAMPLES = 100_000  # distributed runs: training examples of all ranks between syncs of the hot rows (distributed.py)
 
 
 class ConfigError(ValueError):
@@ -64,7 +65,8 @@ class Config:
     threads: int | None = None
     seed: int = 1
     device: str = "cpu"
-    sync_every: int = 100_000      # distributed runs: words of all ranks between syncs of the hot rows
+    sync_every: int | None = None  # distributed runs: words of all ranks between syncs of the hot rows
+    #                                (None: SYNC_EXAMPLES training examples, see examples_per_word)
     sync_rows: int = 16384         # ... of that many most frequent words (and tree nodes)
     full_sync_every: int = 0       # ... and of the whole model (0: at every epoch's end only)
     sync_saturation: float = 0.005  # ... the ranks' changes of a row summed or averaged: see distributed.sum_weights
@@ -103,7 +105,7 @@ class Config:
         check_int("epochs", 1)
         check_int("threads", 1, allow_none=True)
         check_int("seed", 0)
-        check_int("sync_every", 1)
+        check_int("sync_every", 1, allow_none=True)
         check_int("sync_rows", 0)
         check_int("full_sync_every", 0)
         check_real("sync_saturation", lambda v: 0 <= v < 1, "in [0, 1) (0: always sum the ranks' changes)")
@@ -144,6 +146,8 @@ class Config:
         object.__setattr__(self, "min_alpha", float(min_alpha))
         if self.threads is None:
             object.__setattr__(self, "threads", default_threads())
+        if self.sync_every is None:
+            object.__setattr__(self, "sync_every", max(1, round(SYNC_EXAMPLES / self.examples_per_word)))
         object.__setattr__(self, "sample", float(self.sample))
         object.__setattr__(self, "ns_exponent", float(self.ns_exponent))
 
@@ -156,6 +160,16 @@ class Config:
 
     def replace(self, **changes) -> "Config":
         return dataclasses.replace(self, **changes)
+
+    @property
+    def examples_per_word(self) -> int:
+        """Training examples (updates of an input row against the output
+        layer) per kept word: one in CBOW, one per context word in skip-gram,
+        window + 1 on average with dynamic windows (a half-width uniform in
+        1..window on each side)."""
+        if not self.sg:
+            return 1
+        return self.window + 1 if self.dynamic_window else 2 * self.window
 
     @property
     def mode(self) -> str:

@@ -41,7 +41,13 @@ The ranks sync
 * the rows of the `sync_rows` most frequent words (their input and output
   vectors; with hierarchical softmax also the as many tree nodes next to the
   root), which take most of the updates, every `sync_every` words the
-  ranks train together (sync_every / N words a rank);
+  ranks train together (sync_every / N words a rank).  By default that is
+  100,000 training examples: 100,000 words in CBOW, 16,667 in skip-gram
+  with window 5 (6 examples a word).  Skip-gram at 100,000 words lost 2.6
+  (2 ranks) and 3.6 (4 ranks) analogy points to one process; at 16,667
+  1.6 and 2.6 (5 epochs, 2 seeds), with the 2-rank speed still that of one
+  process of 2 threads (bench/results/mpi-interval.md, which also has what
+  did not help: more hot rows, a saturation that decays with the rate);
 * the whole model every `full_sync_every` words (0: at the end of each
   epoch only) and at the end of every epoch, when rank 0 sums the changes
   and broadcasts the result, so every rank holds the same bits.

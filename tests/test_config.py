@@ -64,6 +64,17 @@ def test_defaults_resolved_like_the_c_tool():
     assert Config(hs=True, negative=0).mode == "sg-hs" and Config(sg=False, hs=True).mode == "cbow-ns+hs"
 
 
+def test_sync_interval_defaults_to_the_same_number_of_training_examples():
+    # CBOW trains one example a word, skip-gram one per context word:
+    # window + 1 on average with dynamic windows, 2 * window without
+    assert Config(sg=False).sync_every == 100_000
+    assert Config().sync_every == 16_667
+    assert Config(window=10, dynamic_window=False).sync_every == 5_000
+    assert Config(sync_every=5).sync_every == 5
+    with pytest.raises(ConfigError, match="sync_every must be >= 1, got 0"):
+        Config(sync_every=0)
+
+
 def test_batch_window_is_skip_gram_on_the_cpu():
     assert Config(batch_window=True, hs=True).batch_window
     with pytest.raises(ConfigError, match="batch_window=True batches skip-gram windows: it needs sg=True"):
