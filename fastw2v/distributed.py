@@ -148,11 +148,12 @@ class Cluster:
         block -= base
         if self.rank == 0:
             self._wait(self.comm.Ireduce(self.MPI.IN_PLACE, block, op=self.MPI.SUM, root=0))
-            apply_sums(block, base, weights)
+            apply_sums(block, base, weights)  # base too
+            self._wait(self.comm.Ibcast(block, root=0))
         else:
             self._wait(self.comm.Ireduce(block, None, op=self.MPI.SUM, root=0))
-        self._wait(self.comm.Ibcast(block, root=0))
-        base[...] = block
+            self._wait(self.comm.Ibcast(block, root=0))
+            base[...] = block
         self.bytes_sent += 2 * block.nbytes
         self.sync_seconds += time.perf_counter() - start
 

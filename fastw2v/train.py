@@ -286,8 +286,7 @@ def words_per_part(config: Config, vocab_size: int) -> int:
     steps = (config.negative + 1 if config.negative else 0)
     steps += (math.log2(max(vocab_size, 2)) + 1) if config.hs else 0
     steps += vocab_size if config.softmax else 0
-    examples_per_word = (config.window + 1 if config.dynamic_window else 2 * config.window) if config.sg else 1
-    scale = 6 * 6 / (steps * examples_per_word)
+    scale = 6 * 6 / (steps * config.examples_per_word)
     return int(min(max(WORDS_PER_PART * scale, 256), 1 << 20))
 
 
