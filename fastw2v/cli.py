@@ -191,12 +191,12 @@ def _training_options(f):
         click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu", show_default=True,
                      help="Where to train."),
         click.option("--sync-every", type=int, default=None,
-                     help="Distributed runs (mpiexec): words all processes train between syncs of the hot rows "
-                          "[default: 100,000 for CBOW; skip-gram as many training examples: 100,000 / "
-                          "(window + 1) words, 16,667 with window 5]."),
+                     help="Distributed runs (mpiexec): words all processes train between syncs of the rows "
+                          "they trained on [default: 200,000 for CBOW; skip-gram 100,000 training examples: "
+                          "100,000 / (window + 1) words, 16,667 with window 5]."),
         click.option("--sync-rows", type=int, default=16384, show_default=True,
-                     help="Distributed runs: the hot rows are those of this many most frequent words "
-                          "(and tree nodes)."),
+                     help="Distributed runs: the output rows of this many most frequent words, which negative "
+                          "sampling updates as noise everywhere, are synced with the rows trained on."),
         click.option("--full-sync-every", type=int, default=0, show_default=True,
                      help="Distributed runs: words all processes train between syncs of the whole model "
                           "(0: at each epoch's end only)."),

@@ -13,7 +13,9 @@ from numbers import Integral, Real
 
 
 GPU_MAX_DIM = 1024  # the CUDA kernels keep 32 dimensions per lane of a warp
-SYNC_EXAMPLES = 100_000  # distributed runs: training examples of all ranks between syncs of the hot rows (distributed.py)
+# distributed runs: what all ranks train between syncs (distributed.py): skip-gram 100,000
+# training examples (100,000 / (window + 1) words), CBOW 200,000 words (one example each)
+SYNC_SG_EXAMPLES, SYNC_CBOW_WORDS = 100_000, 200_000
 
 
 class ConfigError(ValueError):
@@ -65,9 +67,9 @@ class Config:
     threads: int | None = None
     seed: int = 1
     device: str = "cpu"
-    sync_every: int | None = None  # distributed runs: words of all ranks between syncs of the hot rows
-    #                                (None: SYNC_EXAMPLES training examples, see examples_per_word)
-    sync_rows: int = 16384         # ... of that many most frequent words (and tree nodes)
+    sync_every: int | None = None  # distributed runs: words of all ranks between syncs of the rows trained on
+    #                                (None: SYNC_CBOW_WORDS, or SYNC_SG_EXAMPLES / examples_per_word)
+    sync_rows: int = 16384         # ... and of the output rows of that many most frequent words
     full_sync_every: int = 0       # ... and of the whole model (0: at every epoch's end only)
     sync_saturation: float = 0.005  # ... the ranks' changes of a row summed or averaged: see distributed.sum_weights
 
@@ -147,7 +149,8 @@ class Config:
         if self.threads is None:
             object.__setattr__(self, "threads", default_threads())
         if self.sync_every is None:
-            object.__setattr__(self, "sync_every", max(1, round(SYNC_EXAMPLES / self.examples_per_word)))
+            every = SYNC_SG_EXAMPLES / self.examples_per_word if self.sg else SYNC_CBOW_WORDS
+            object.__setattr__(self, "sync_every", max(1, round(every)))
         object.__setattr__(self, "sample", float(self.sample))
         object.__setattr__(self, "ns_exponent", float(self.ns_exponent))
 

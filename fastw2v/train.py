@@ -27,7 +27,7 @@ import numba
 import numpy as np
 
 from .config import Config, ConfigError
-from .distributed import expected_updates, sum_weights
+from .distributed import expected_updates, path_nodes, sum_weights
 from .corpus import VOCAB_SETTINGS, EncodedCorpus, LoadReport, Slice, encode_sentences, load_corpus, read_slice
 from .gensim_api import (ConfigAttribute, check_totals, gensim_config, one_corpus, one_spelling, refuse_unsupported,
                          unknown_options_message)
@@ -721,7 +721,7 @@ class Word2Vec:
                     state.sentence = piece.end
                     state.call += 1
                     words_before = state.words
-                    signum = sync.after_call(state, piece.words, loss, examples, stop.signum,
+                    signum = sync.after_call(state, piece, loss, examples, stop.signum,
                                              last_of_epoch=state.call == state.calls)
                     state.seconds = time.perf_counter() - t0
                     since_checkpoint += state.words - words_before
@@ -919,50 +919,35 @@ class _Sync:
                 if cfg.full_sync_every else 0
             self.hot_rows = cfg.sync_rows
             self.base = [w.copy() for _, w in self._matrices()]  # the model as of the last sync
-            hot_words = self.hot_every * runner.words_per_call
-            full_words = self.full_every * runner.words_per_call if self.full_every else n_words / cluster.size
-            self.hot_weights, self.full_weights = self._weights(hot_words, full_words)
+            self.seen = np.zeros(len(model.vocab), dtype=bool)  # words trained on since the last sync
+            self.weights = self._weights(self.hot_every * runner.words_per_call)
 
-    def _weights(self, hot_words: float, full_words: float):
-        """The weights of the summed changes of each matrix's hot rows and of
-        all its rows (see distributed.sum_weights): the hot rows change for
-        `hot_words` words a rank between syncs, the others for `full_words`."""
+    def _weights(self, words: float) -> list:
+        """The weights of the summed changes of each matrix's rows (see
+        distributed.sum_weights): a row changes for at most `words` words a
+        rank between its syncs."""
         m, cfg, t = self.model, self.model.config, self.runner.tables
-        saturation = cfg.sync_saturation
-        expect = functools.partial(expected_updates, m.vocab.counts, t.keep, sg=cfg.sg, window=cfg.window,
-                                   dynamic_window=cfg.dynamic_window, negative=cfg.negative,
-                                   noise=noise_distribution(m.vocab.counts, cfg.ns_exponent) if cfg.negative else None,
-                                   points=t.points, lengths=t.code_lengths, n_nodes=len(m.syn1) if m.syn1 is not None else 0,
-                                   softmax=m.syn1soft is not None)
-        hot, full = expect(hot_words), expect(full_words)
-        hot_weights, full_weights = [], []
-        for name, w in self._matrices():
-            n = self.cluster.size
-            rows = self._hot_slice(name, w)
-            hot_weights.append(sum_weights(hot[name][rows], n, saturation))
-            weights = sum_weights(full[name], n, saturation)
-            weights[rows] = hot_weights[-1]  # the hot rows changed since the last hot sync only
-            full_weights.append(weights)
-        return hot_weights, full_weights
-
-    def _hot_slice(self, name: str, w) -> slice:
-        """The hot rows: the most frequent words' (the first), or the tree
-        nodes next to the root (the last rows of syn1)."""
-        return slice(len(w) - min(self.hot_rows, len(w)), len(w)) if name == "syn1" else slice(0, self.hot_rows)
+        expect = expected_updates(m.vocab.counts, t.keep, words, sg=cfg.sg, window=cfg.window,
+                                  dynamic_window=cfg.dynamic_window, negative=cfg.negative,
+                                  noise=noise_distribution(m.vocab.counts, cfg.ns_exponent) if cfg.negative else None,
+                                  points=t.points, lengths=t.code_lengths,
+                                  n_nodes=len(m.syn1) if m.syn1 is not None else 0, softmax=m.syn1soft is not None)
+        return [sum_weights(expect[name], self.cluster.size, cfg.sync_saturation) for name, _ in self._matrices()]
 
     def pending_words(self) -> float:
         """All ranks' words since the last sync, estimated from this rank's."""
         return self.scale * self.pending[0]
 
-    def after_call(self, state: TrainingState, words: int, loss: float, examples: float, signum,
+    def after_call(self, state: TrainingState, piece: Slice, loss: float, examples: float, signum,
                    last_of_epoch: bool) -> int:
         """Account a kernel call (and sync when due); returns the signal to stop with, or 0."""
         if self.cluster is None:
-            state.words += words
+            state.words += piece.words
             state.loss += loss
             state.examples += examples
             return signum or 0
-        self.pending += (words, loss, examples)
+        self.pending += (piece.words, loss, examples)
+        self.seen[piece.tokens] = True
         self.just_synced = last_of_epoch or state.call % self.hot_every == 0
         if not self.just_synced:
             return 0
@@ -983,14 +968,33 @@ class _Sync:
         return [(name, w) for name, w in (("syn0", m.syn0), ("syn1neg", m.syn1neg), ("syn1", m.syn1),
                                           ("syn1soft", m.syn1soft)) if w is not None]
 
+    def _trained_rows(self, name: str, w, words: np.ndarray) -> np.ndarray:
+        """The rows of matrix `name` that training on `words` updates,
+        other than its hot rows: their input vectors, their tree paths,
+        their output vectors (not those of noise words).  Every row of a
+        full softmax is hot or waits for the full sync."""
+        if name == "syn0":
+            return words
+        if name == "syn1":
+            t = self.runner.tables
+            return path_nodes(words, t.points, t.code_lengths, len(w))
+        return words[words >= self.hot_rows] if name == "syn1neg" else words[:0]
+
     def hot(self) -> None:
-        """Sync the rows of the most frequent words (and the tree nodes next to
-        the root: the last rows of syn1)."""
+        """Sync the rows any rank trained on since the last sync, and the
+        output rows of the most frequent words, which the noise words update
+        too (the rows of the first `sync_rows` words of syn1neg, or syn1soft)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (name, w), base, weights in zip(self._matrices(), self.base, self.hot_weights):
-            rows = self._hot_slice(name, w)
-            self.cluster.add_changes(w[rows], base[rows], weights)
+        words = np.flatnonzero(self.cluster.union(self.seen))
+        self.seen[:] = False
+        trained = []
+        for (name, w), base, weights in zip(self._matrices(), self.base, self.weights):
+            if name in ("syn1neg", "syn1soft"):
+                rows = slice(0, self.hot_rows)
+                self.cluster.add_changes(w[rows], base[rows], weights[rows])
+            trained.append((w, base, self._trained_rows(name, w, words), weights))
+        self.cluster.add_row_changes(trained)
         self.runner.upload()
 
     def full(self) -> None:
@@ -998,7 +1002,8 @@ class _Sync:
         before a checkpoint)."""
         self.cluster.syncs += 1
         self.runner.sync()
-        for (_, w), base, weights in zip(self._matrices(), self.base, self.full_weights):
+        self.seen[:] = False
+        for (_, w), base, weights in zip(self._matrices(), self.base, self.weights):
             self.cluster.add_changes_exactly(w, base, weights)
         self.runner.upload()
 

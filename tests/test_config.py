@@ -64,10 +64,10 @@ def test_defaults_resolved_like_the_c_tool():
     assert Config(hs=True, negative=0).mode == "sg-hs" and Config(sg=False, hs=True).mode == "cbow-ns+hs"
 
 
-def test_sync_interval_defaults_to_the_same_number_of_training_examples():
-    # CBOW trains one example a word, skip-gram one per context word:
-    # window + 1 on average with dynamic windows, 2 * window without
-    assert Config(sg=False).sync_every == 100_000
+def test_sync_interval_defaults_to_a_number_of_skip_gram_examples_or_of_cbow_words():
+    # skip-gram trains one example per context word: window + 1 on
+    # average with dynamic windows, 2 * window without
+    assert Config(sg=False).sync_every == Config(sg=False, window=10).sync_every == 200_000
     assert Config().sync_every == 16_667
     assert Config(window=10, dynamic_window=False).sync_every == 5_000
     assert Config(sync_every=5).sync_every == 5

@@ -136,6 +136,54 @@ def test_rank_0_alone_writes_the_files(corpus, tmp_path):
     assert result.stderr.count("epoch 1/2") == 1  # progress from rank 0 only
 
 
+FIRST_HOT_SYNC = """
+hot, saved, out_dir = t._Sync.hot, [], sys.argv.pop()
+def saving(self):
+    hot(self)
+    if not saved:
+        saved.append(1)
+        m = self.model
+        np.savez(f"{out_dir}/rank{rank}.npz", syn0=m.syn0,
+                 out=m.syn1neg if m.syn1neg is not None else m.syn1, words=np.array(m.vocab.words))
+t._Sync.hot = saving
+t.WORDS_PER_PART = 2000
+import numpy as np
+""" + CLI
+
+
+@pytest.mark.parametrize("mode", [["--negative", 5], ["--hs", "--negative", 0]])
+def test_a_sync_brings_every_row_trained_on_to_the_same_value(tmp_path, mode):
+    """With no hot rows (--sync-rows 0), a sync between epochs' ends still
+    gives every rank the rows of the words any rank trained on since the
+    last one: rank 0's first part has only words a*, rank 1's only b*, and
+    words c* follow in both shares.  With negative sampling the noise
+    words' output rows wait for a later sync (they differ)."""
+    rs = np.random.RandomState(1)
+    topic = {t: [f"{t}{i}" for i in range(20)] for t in "abc"}
+    lines = [" ".join(rs.choice(topic[t], 15)) for t in "acbc" for _ in range(1000)]
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("\n".join(lines) + "\n")
+    result = mpi(2, FIRST_HOT_SYNC, ["train", corpus, "-o", tmp_path / "v.bin", "--dim", 8, "--epochs", 1,
+                                     "--threads", 1, "--min-count", 1, "--sample", 0, "--sync-rows", 0,
+                                     "--sync-every", 8000, "-q", *mode, tmp_path])
+    assert result.returncode == 0, result.stderr
+    ranks = [np.load(tmp_path / f"rank{r}.npz") for r in (0, 1)]
+    words = ranks[0]["words"]
+    trained = np.array([w[0] in "ab" for w in words])
+    c = ~trained
+    assert trained.sum() == 40
+    assert np.array_equal(ranks[0]["syn0"][trained], ranks[1]["syn0"][trained])
+    for r in ranks:
+        assert np.abs(r["syn0"][trained]).sum() > 0 and np.abs(r["out"]).sum() > 0
+    # the c words' input rows were trained by no one: the initial values, the same on both ranks
+    assert np.array_equal(ranks[0]["syn0"][c], ranks[1]["syn0"][c])
+    if "--hs" in mode:  # every tree node touched lies on the path of a word trained on
+        assert np.array_equal(ranks[0]["out"], ranks[1]["out"])
+    else:
+        assert np.array_equal(ranks[0]["out"][trained], ranks[1]["out"][trained])
+        assert not np.array_equal(ranks[0]["out"][c], ranks[1]["out"][c])
+
+
 def at_call(rank: int, call: int, action: str) -> str:
     """A harness that runs `action` on rank `rank` before its kernel call
     number `call` (slices of 2000 words a thread, so an epoch has several)."""

@@ -4,7 +4,7 @@ and the weights against N ranks walking a scalar toward a target."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed import apply_sums, expected_updates, sum_weights
+from fastw2v.distributed import apply_row_sums, apply_sums, expected_updates, gather_changes, path_nodes, sum_weights
 from fastw2v.huffman import build_huffman
 
 
@@ -96,3 +96,27 @@ def test_apply_sums_adds_each_rows_weighted_sum_to_the_base():
     apply_sums(block, synced, weights)
     np.testing.assert_allclose(block, expected, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(synced, block)  # the new base is the synced block
+
+
+def test_chosen_rows_are_gathered_as_changes_and_given_their_weighted_sums():
+    rs = np.random.RandomState(6)
+    w, base = rs.randn(9, 5).astype(np.float32), rs.randn(9, 5).astype(np.float32)
+    rows = np.array([7, 2, 4])
+    block = np.full((3, 5), np.nan, dtype=np.float32)
+    gather_changes(w, base, rows, block)
+    np.testing.assert_allclose(block, w[rows] - base[rows], rtol=1e-6)
+    sums, weights = rs.randn(3, 5).astype(np.float32), rs.rand(9).astype(np.float32)
+    expected_w, expected_base = w.copy(), base.copy()
+    expected_w[rows] = expected_base[rows] = base[rows] + weights[rows, None] * sums
+    apply_row_sums(w, base, rows, sums, weights)
+    np.testing.assert_allclose(w, expected_w, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(base, expected_base, rtol=1e-6, atol=1e-6)  # the other rows untouched
+
+
+def test_path_nodes_are_the_nodes_on_the_words_tree_paths():
+    _, counts = zipf_tokens(50, 3000, 7)
+    _, points, lengths = build_huffman(counts + 1)
+    words = np.array([0, 3, 17, 49])
+    expected = sorted({int(points[word, j]) for word in words for j in range(lengths[word])})
+    assert path_nodes(words, points, lengths, 49).tolist() == expected
+    assert path_nodes(words[:0], points, lengths, 49).tolist() == []
