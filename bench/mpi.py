@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -119,13 +120,25 @@ def mean(values):
     return statistics.fmean(values) if values else None
 
 
-def projection(runs: list, lines: list) -> None:
+def rows_per_sync(run: dict, vocab: int, dim: int = 100) -> float | None:
+    """The rows a sync of the rows trained on moved in `run` (a distributed
+    one at the default intervals): its bytes less those of the whole-model
+    sync at each epoch's end (syn0 and syn1neg, reduced then broadcast)."""
+    if not run.get("averages") or run["sync"]:
+        return None
+    full_bytes = run["epochs"] * 2 * (2 * vocab * dim * 4)
+    return (run["averaged_mb"] * 2 ** 20 - full_bytes) / (run["averages"] - run["epochs"]) / (dim * 4)
+
+
+def projection(runs: list, lines: list, vocab: int) -> None:
     """Projected words/s of N nodes for a 1M-word x 300-dim model."""
     single = [r for r in runs if r["processes"] == 1 and r["mode"] == "sg-ns"] or \
         [r for r in runs if r["processes"] == 1]
     multi = [r for r in runs if r.get("averaging_seconds") and r.get("averaged_mb")]
-    if not single or not multi:
-        lines.append("\n(no projection: needs a 1-process config and a distributed one)")
+    measured = [rows_per_sync(r, vocab) for r in multi if r["mode"] == "sg-ns" and r["processes"] == 2]
+    measured = [m for m in measured if m]
+    if not single or not multi or not measured:
+        lines.append("\n(no projection: needs a 1-process config and a 2-process one at the default intervals)")
         return
     words_per_second = median([r["words_per_second"] for r in single])
     measured_rate = median([r["averaged_mb"] * 2 ** 20 / r["averaging_seconds"] for r in multi
@@ -133,35 +146,48 @@ def projection(runs: list, lines: list) -> None:
     from fastw2v.config import Config
 
     defaults = Config()
-    vocab, dim, rows = 1_000_000, 300, defaults.sync_rows
-    hot_bytes = rows * dim * 4 * 2          # syn0 and syn1neg rows
-    full_bytes = vocab * dim * 4 * 2
+    big_vocab, dim, hot = 1_000_000, 300, defaults.sync_rows
+    trained_rows = median(measured) - hot  # rows trained on per sync, besides the hot output rows
+
+    def sync_bytes(every):
+        """Bytes of one sync at `every` words between syncs: the hot output
+        rows and the rows trained on, as many as en-mix's at the default
+        interval, grown in proportion to the interval (an upper bound: fewer
+        new words appear the longer it is), at most the whole model."""
+        rows = min(hot + trained_rows * every / defaults.sync_every, 2 * big_vocab)
+        return rows * dim * 4
+
+    full_bytes = big_vocab * dim * 4 * 2
     node_rate = words_per_second / 3
     lines += ["", "## Projection to clusters", "",
-              f"A 1M-word x 300-dimension model, skip-gram NS: a sync of the hot rows ({rows:,} words, syn0 and "
-              f"syn1neg: the `--sync-rows` default) moves {hot_bytes / 2 ** 20:.1f} MB, of the whole model "
-              f"{full_bytes / 2 ** 30:.2f} GiB (once per epoch: the `--full-sync-every` default; an epoch of 1e9 "
-              f"words a node).  Each node trains at {node_rate:,.0f} words/s (one process of this machine's, "
-              f"measured above, divided by 3: a 300-dimension model trains about 3x slower than 100).  The hot "
-              f"rows are synced every `--sync-every` words of all nodes together: the default "
-              f"{defaults.sync_every:,}, and that interval grown with the nodes ({defaults.sync_every // 2:,} "
-              f"words a node, what 2 ranks sync at with the default).  Ring Allreduce: 2 (N-1)/N of the bytes "
-              f"cross every link, plus 50 us a step x 2 (N-1) steps.  Measured on this machine (2 local ranks, "
-              f"shared memory): {measured_rate / 2 ** 20:,.0f} MB/s of synced weights.",
-              "", "| nodes | link | --sync-every | hot sync (s) | full sync (s) | compute between hot syncs (s) | "
-                  "efficiency | projected words/s |", "|---|---|---|---|---|---|---|---|"]
+              f"A 1M-word x 300-dimension model, skip-gram NS.  A sync moves the output rows of the "
+              f"{hot:,} most frequent words (the `--sync-rows` default) and the rows of the words any rank "
+              f"trained on since the last one: {median(measured):,.0f} rows in all per sync on en-mix with 2 "
+              f"ranks at the default interval (measured above), {sync_bytes(defaults.sync_every) / 2 ** 20:.1f} "
+              f"MB at 300 dimensions, assumed the same for the larger vocabulary and grown in proportion to a "
+              f"longer interval.  The whole model ({full_bytes / 2 ** 30:.2f} GiB) is synced once per epoch (the "
+              f"`--full-sync-every` default; an epoch of 1e9 words a node).  Each node trains at "
+              f"{node_rate:,.0f} words/s (one process of this machine's, measured above, divided by 3: a "
+              f"300-dimension model trains about 3x slower than 100).  Syncs every `--sync-every` words of all "
+              f"nodes together: the default {defaults.sync_every:,}, and that interval grown with the nodes "
+              f"({defaults.sync_every // 2:,} words a node, what 2 ranks sync at with the default).  Ring "
+              f"Allreduce: 2 (N-1)/N of the bytes cross every link, plus 50 us a step x 2 (N-1) steps.  "
+              f"Measured on this machine (2 local ranks, shared memory): {measured_rate / 2 ** 20:,.0f} MB/s of "
+              f"synced weights.",
+              "", "| nodes | link | --sync-every | MB a sync | sync (s) | full sync (s) | compute between syncs (s) | "
+                  "efficiency | projected words/s |", "|---|---|---|---|---|---|---|---|---|"]
     for nodes, gbits in itertools.product((8, 64), (10, 100)):
         link = gbits * 1e9 / 8
         steps = 2 * (nodes - 1)
-        hot = 2 * (nodes - 1) / nodes * hot_bytes / link + steps * 50e-6
         full = 2 * (nodes - 1) / nodes * full_bytes / link + steps * 50e-6
         for every in sorted({defaults.sync_every, defaults.sync_every // 2 * nodes}):
+            sync = 2 * (nodes - 1) / nodes * sync_bytes(every) / link + steps * 50e-6
             compute = every / nodes / node_rate
             epoch_compute = 1e9 / node_rate
             syncs_per_epoch = 1e9 * nodes / every
-            efficiency = epoch_compute / (epoch_compute + syncs_per_epoch * hot + full)
-            lines.append(f"| {nodes} | {gbits} Gb/s | {every:,} | {hot:.3f} | {full:.2f} | {compute:.3f} | "
-                         f"{efficiency:.1%} | {nodes * node_rate * efficiency:,.0f} |")
+            efficiency = epoch_compute / (epoch_compute + syncs_per_epoch * sync + full)
+            lines.append(f"| {nodes} | {gbits} Gb/s | {every:,} | {sync_bytes(every) / 2 ** 20:.1f} | {sync:.3f} | "
+                         f"{full:.2f} | {compute:.3f} | {efficiency:.1%} | {nodes * node_rate * efficiency:,.0f} |")
     lines += ["", "Where it stops holding: the projection counts bandwidth, not quality: quality is measured "
               "above for up to 4 ranks only, and the more nodes, the more the copies drift between syncs (with "
               "the interval grown with the nodes, each node trains as long between syncs as one of 2 ranks, but "
@@ -202,7 +228,7 @@ def report(meta, runs, out: Path, project: bool) -> str:
                     median([r.get(key) for r in rs]) for key in ("averages", "averaged_mb", "averaging_seconds")))
                 + " |")
     if project:
-        projection(runs, lines)
+        projection(runs, lines, meta["vocab"])
     text = "\n".join(lines) + "\n"
     out.with_suffix(".md").write_text(text)
     return text
@@ -223,19 +249,25 @@ def main(argv=None) -> None:
     with_file = open_corpus_file(encoded)
     meta = {"command": "python -m bench.mpi " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:])),
             "machine": compare.machine_info(), "versions": compare.versions(), "mpich": metadata.version("mpich"),
-            "corpus": args.corpus, "tokens": with_file.raw_word_count, "load_average_start": os.getloadavg()}
+            "corpus": args.corpus, "tokens": with_file.raw_word_count, "vocab": len(with_file.vocab),
+            "load_average_start": os.getloadavg()}
     with_file.close()
     cache = Path(tempfile.mkdtemp(prefix="numba-mpi-", dir=args.tmp))
     vectors = Path(tempfile.mkdtemp(prefix="mpi-vectors-", dir=args.tmp)) / "v.bin"
     runs = []
-    for seed, mode, config in itertools.product(args.seeds, args.modes, args.configs):
-        result = run(config, mode, args.epochs, seed, encoded, vectors, cache)
-        if args.quality:
-            result["quality"] = score(vectors, args.eval_dir)
-        runs.append(result)
-        print(f"{mode} seed {seed} {config['name']}: {result['words_per_second']:,} words/s"
-              + (f", analogy {result['quality']['analogy']:.4f}" if args.quality else ""), file=sys.stderr, flush=True)
-        args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    try:
+        for seed, mode, config in itertools.product(args.seeds, args.modes, args.configs):
+            result = run(config, mode, args.epochs, seed, encoded, vectors, cache)
+            if args.quality:
+                result["quality"] = score(vectors, args.eval_dir)
+            runs.append(result)
+            print(f"{mode} seed {seed} {config['name']}: {result['words_per_second']:,} words/s"
+                  + (f", analogy {result['quality']['analogy']:.4f}" if args.quality else ""),
+                  file=sys.stderr, flush=True)
+            args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        shutil.rmtree(vectors.parent, ignore_errors=True)
     meta["load_average_end"] = os.getloadavg()
     args.out.with_suffix(".json").write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
     print(report(meta, runs, args.out, args.project))

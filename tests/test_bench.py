@@ -301,3 +301,19 @@ def test_scan_phases_time_every_stage_of_an_encode(tmp_path):
         assert corpus.raw_word_count == sum(len(line.split()) for line in lines)
     finally:
         corpus.close()
+
+
+def test_mpi_projection_counts_the_rows_a_sync_moved():
+    from bench import mpi
+
+    vocab, rows, epochs, syncs = 1000, 300, 2, 50
+    full = epochs * 2 * (2 * vocab * 100 * 4)
+    run = {"processes": 2, "mode": "sg-ns", "sync": {}, "epochs": epochs, "averages": syncs + epochs,
+           "averaged_mb": (full + syncs * rows * 100 * 4) / 2 ** 20, "averaging_seconds": 1.0,
+           "words_per_second": 3e6}
+    assert mpi.rows_per_sync(run, vocab) == pytest.approx(rows)
+    assert mpi.rows_per_sync({**run, "sync": {"every": 1000}}, vocab) is None  # not the default intervals
+    lines = []
+    mpi.projection([{**run, "processes": 1}, run], lines, vocab)
+    table = [line for line in lines if line.startswith("| 8 |") or line.startswith("| 64 |")]
+    assert len(table) == 8 and all(line.count("%") == 1 for line in table)
