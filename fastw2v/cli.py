@@ -194,7 +194,7 @@ def _training_options(f):
                      help="Distributed runs (mpiexec): words all processes train between syncs of the rows "
                           "they trained on [default: 200,000 for CBOW; skip-gram 100,000 training examples: "
                           "100,000 / (window + 1) words, 16,667 with window 5]."),
-        click.option("--sync-rows", type=int, default=16384, show_default=True,
+        click.option("--sync-rows", type=int, default=4096, show_default=True,
                      help="Distributed runs: the output rows of this many most frequent words, which negative "
                           "sampling updates as noise everywhere, are synced with the rows trained on."),
         click.option("--full-sync-every", type=int, default=0, show_default=True,

@@ -69,7 +69,7 @@ class Config:
     device: str = "cpu"
     sync_every: int | None = None  # distributed runs: words of all ranks between syncs of the rows trained on
     #                                (None: SYNC_CBOW_WORDS, or SYNC_SG_EXAMPLES / examples_per_word)
-    sync_rows: int = 16384         # ... and of the output rows of that many most frequent words
+    sync_rows: int = 4096          # ... and of the output rows of that many most frequent words
     full_sync_every: int = 0       # ... and of the whole model (0: at every epoch's end only)
     sync_saturation: float = 0.005  # ... the ranks' changes of a row summed or averaged: see distributed.sum_weights
 

@@ -31,23 +31,34 @@ CBOW NS 37.4%; bench/results/mpi-sync.md):
 * weights with saturation 0.001 / 0.005 / 0.02: skip-gram 2 ranks 33.5 /
   32.6 / -, 4 ranks 29.5 / 31.8 / 30.4; CBOW 2 ranks 37.2 / 37.5, 4 ranks
   26.4 / 37.2.  The default is 0.005, the one value stable and close in
-  both modes at 4 ranks.  What skip-gram still loses sits mostly in the
-  rows outside the hot set: a whole-model sync every 1M words took 4 ranks
-  to 33.8% (every row hot: 33.9%), at the cost of the whole model's bytes,
-  so `full_sync_every` stays 0 (epoch ends) by default.
+  both modes at 4 ranks.
 
 The ranks sync
 
-* the rows of the `sync_rows` most frequent words (their input and output
-  vectors; with hierarchical softmax also the as many tree nodes next to the
-  root), which take most of the updates, every `sync_every` words the
-  ranks train together (sync_every / N words a rank).  By default that is
-  100,000 training examples: 100,000 words in CBOW, 16,667 in skip-gram
-  with window 5 (6 examples a word).  Skip-gram at 100,000 words lost 2.6
-  (2 ranks) and 3.6 (4 ranks) analogy points to one process; at 16,667
-  1.6 and 2.6 (5 epochs, 2 seeds), with the 2-rank speed still that of one
-  process of 2 threads (bench/results/mpi-interval.md, which also has what
-  did not help: more hot rows, a saturation that decays with the rate);
+* every `sync_every` words they train together (sync_every / N words a
+  rank): the rows of every word any rank trained on since the last sync
+  (each rank marks the words of its kernel calls, the marks are OR-ed as
+  bits): their input rows, their output rows or tree paths; and the output
+  rows of the `sync_rows` most frequent words, which negative sampling
+  also moves as noise words, so often that they are best synced every
+  time.  Every row a rank moved is then synced within one interval, except
+  output rows moved only as noise words, which wait until the word is
+  trained on or the full sync, with the weight of one interval's updates.
+  4,096 such rows do as well as 16,384 (5 epochs, 2 seeds, 2 and 4 ranks:
+  within 0.07 points, 0.001 Spearman) and move half the bytes of a
+  skip-gram sync.
+  What skip-gram lost before sat in the rows outside a fixed hot set
+  (the 16,384 most frequent words): at 1 epoch, 2 / 4 ranks, 16.3 / 15.8%
+  with the hot rows only, 17.1 / 16.7% with the rows trained on, one
+  process 17.0%; at 5 epochs (2 seeds) the loss to one process fell from
+  1.6 / 2.6 to 0.2 / 0.3 points (bench/results/mpi.md).  Every row every
+  20,000 words gave 17.1% too, but moves the whole model each time.
+  By default the interval is 100,000 training examples in skip-gram
+  (16,667 words with window 5, 6 examples a word; at 33,333 words 2
+  ranks lost 0.85 points) and 200,000 words in CBOW, where the rows
+  trained on in 100,000 words (13,000 input rows, 3,600 output rows
+  besides the hot ones) made syncing cost 10% of the speed of one
+  process, and 200,000 words kept the quality (bench/results/mpi-interval.md);
 * the whole model every `full_sync_every` words (0: at the end of each
   epoch only) and at the end of every epoch, when rank 0 sums the changes
   and broadcasts the result, so every rank holds the same bits.
