@@ -50,8 +50,8 @@ The ranks sync
   What skip-gram lost before sat in the rows outside a fixed hot set
   (the 16,384 most frequent words): at 1 epoch, 2 / 4 ranks, 16.3 / 15.8%
   with the hot rows only, 17.1 / 16.7% with the rows trained on, one
-  process 17.0%; at 5 epochs (2 seeds) the loss to one process fell from
-  1.6 / 2.6 to 0.2 / 0.3 points (bench/results/mpi.md).  Every row every
+  process 17.0%; at 5 epochs (2 seeds) 2 / 4 ranks went from 1.6 / 2.6
+  points below one process to within 0.3 of it (bench/results/mpi.md).  Every row every
   20,000 words gave 17.1% too, but moves the whole model each time.
   By default the interval is 100,000 training examples in skip-gram
   (16,667 words with window 5, 6 examples a word; at 33,333 words 2
