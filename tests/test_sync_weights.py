@@ -4,7 +4,7 @@ and the weights against N ranks walking a scalar toward a target."""
 import numpy as np
 import pytest
 
-from fastw2v.distributed import apply_row_sums, apply_sums, expected_updates, gather_changes, path_nodes, sum_weights
+from fastw2v.distributed import apply_row_sums, expected_updates, gather_changes, path_nodes, sum_weights
 from fastw2v.huffman import build_huffman
 
 
@@ -86,14 +86,14 @@ def test_weights_go_from_a_sum_to_an_average():
     assert np.all(sum_weights(e, 1, 0.3) == pytest.approx(1.0))  # one rank: its own changes
 
 
-def test_apply_sums_adds_each_rows_weighted_sum_to_the_base():
+def test_summed_changes_applied_in_place_give_each_row_its_weighted_sum():
     rs = np.random.RandomState(5)
     base = rs.randn(7, 13).astype(np.float32)
     summed = rs.randn(7, 13).astype(np.float32)
     weights = rs.rand(7).astype(np.float32)
     expected = base + weights[:, None] * summed
     block, synced = summed.copy(), base.copy()
-    apply_sums(block, synced, weights)
+    apply_row_sums(block, synced, np.arange(7), block, weights)  # the sums' block becomes the rows
     np.testing.assert_allclose(block, expected, rtol=1e-6, atol=1e-6)
     np.testing.assert_array_equal(synced, block)  # the new base is the synced block
 
