@@ -673,7 +673,7 @@ class Word2Vec:
         runner = (_CudaRunner if device == "cuda" else _CpuRunner)(self, corpus, seed)
         if cluster is not None:  # the ranks sync between kernel calls: calls no longer than the interval
             runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every // cluster.size))
-        sync = _Sync(self, runner, cluster, n_words)
+        sync = _Sync(self, runner, cluster)
         self.compile_seconds = runner.compile()
 
         def plan(state):
@@ -903,11 +903,11 @@ class _Sync:
     """The tallies of an epoch and, in a distributed run, what the ranks
     share between kernel calls (see distributed.py): every
     sync_every-worth of calls the progress counts and stop requests are
-    summed and the changes of the hot rows; every full_sync_every-worth and
-    at the epoch's end those of the whole model.  Alone, the tallies are
-    simply added."""
+    summed, and the changes of the rows trained on and of the hot output
+    rows; every full_sync_every-worth and at the epoch's end those of the
+    whole model.  Alone, the tallies are simply added."""
 
-    def __init__(self, model: Word2Vec, runner, cluster, n_words: int):
+    def __init__(self, model: Word2Vec, runner, cluster):
         self.model, self.runner, self.cluster = model, runner, cluster
         self.scale = 1 if cluster is None else cluster.size  # words of all ranks per word of this one
         self.pending = np.zeros(3)  # words, loss, examples since the last sync
