@@ -968,33 +968,34 @@ class _Sync:
         return [(name, w) for name, w in (("syn0", m.syn0), ("syn1neg", m.syn1neg), ("syn1", m.syn1),
                                           ("syn1soft", m.syn1soft)) if w is not None]
 
-    def _trained_rows(self, name: str, w, words: np.ndarray) -> np.ndarray:
-        """The rows of matrix `name` that training on `words` updates,
-        other than its hot rows: their input vectors, their tree paths,
-        their output vectors (not those of noise words).  Every row of a
-        full softmax is hot or waits for the full sync."""
+    def _rows_to_sync(self, name: str, w, words: np.ndarray) -> tuple[int, np.ndarray]:
+        """What a sync moves of matrix `name`, as (n, rows): its first n rows,
+        in place, which are the hot output rows that noise words move too
+        (syn1neg's and syn1soft's first `sync_rows`), and, gathered, the
+        other rows that training on `words` updated: their input rows, tree
+        paths or output rows.  The other rows of a full softmax wait for the
+        full sync."""
         if name == "syn0":
-            return words
+            return 0, words
         if name == "syn1":
             t = self.runner.tables
-            return path_nodes(words, t.points, t.code_lengths, len(w))
-        return words[words >= self.hot_rows] if name == "syn1neg" else words[:0]
+            return 0, path_nodes(words, t.points, t.code_lengths, len(w))
+        n = min(self.hot_rows, len(w))
+        return n, words[words >= n] if name == "syn1neg" else words[:0]
 
     def hot(self) -> None:
         """Sync the rows any rank trained on since the last sync, and the
-        output rows of the most frequent words, which the noise words update
-        too (the rows of the first `sync_rows` words of syn1neg, or syn1soft)."""
+        hot output rows."""
         self.cluster.syncs += 1
         self.runner.sync()
         words = np.flatnonzero(self.cluster.union(self.seen))
         self.seen[:] = False
-        trained = []
+        gathered = []
         for (name, w), base, weights in zip(self._matrices(), self.base, self.weights):
-            if name in ("syn1neg", "syn1soft"):
-                rows = slice(0, self.hot_rows)
-                self.cluster.add_changes(w[rows], base[rows], weights[rows])
-            trained.append((w, base, self._trained_rows(name, w, words), weights))
-        self.cluster.add_row_changes(trained)
+            n, rows = self._rows_to_sync(name, w, words)
+            self.cluster.add_changes(w[:n], base[:n], weights[:n])
+            gathered.append((w, base, rows, weights))
+        self.cluster.add_row_changes(gathered)
         self.runner.upload()
 
     def full(self) -> None:
