@@ -49,6 +49,7 @@ import numpy as np
 from numba import njit
 
 from .files import STDIN, Input, InputError, OutputSet, expand_inputs
+from .pages import release_compiler_pages
 from .scan import _TOKENS, LINE_END, Scan, Table, scan_inputs
 from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
 
@@ -197,8 +198,10 @@ def _json_bytes(obj) -> bytes:
 class CorpusFile(EncodedCorpus):
     """An encoded corpus file (see the module docstring), read by slices."""
 
-    def __init__(self, f, name: str):
-        """`f`: a binary file open for reading (kept open until close())."""
+    def __init__(self, f, name: str, vocab: Vocabulary | None = None):
+        """`f`: a binary file open for reading (kept open until close());
+        `vocab`: the vocabulary it was just written from, taken instead of a
+        second copy decoded from the file once its checksum and counts agree."""
         self._f, self.name = f, name
         self.fd = f.fileno()
         size = os.fstat(self.fd).st_size
@@ -244,20 +247,25 @@ class CorpusFile(EncodedCorpus):
         vocab_bytes = b"".join(self._section_bytes(s) for s in ("words", "word_ends", "counts"))
         if zlib.crc32(vocab_bytes) != int(meta.get("vocab_crc", -1)):
             raise CorpusFileError(f"{name}: damaged corpus file (its vocabulary checksum does not match)")
-        blob = self._section_bytes("words")
         ends = np.frombuffer(self._section_bytes("word_ends"), np.int64)
         counts = np.frombuffer(self._section_bytes("counts"), np.int64).copy()
-        starts = np.concatenate([[0], ends[:-1]]).tolist()
-        try:
-            words = [blob[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())]
-            self.vocab = Vocabulary(words, counts)
-        except (UnicodeDecodeError, ValueError) as e:
-            raise CorpusFileError(f"{name}: damaged corpus file (vocabulary: {e})") from None
+        if vocab is not None and not (len(vocab) == vocab_size and np.array_equal(vocab.counts, counts)):
+            raise CorpusFileError(f"{name}: its vocabulary is not the one it was written from")
+        self.vocab = vocab or self._decode_vocabulary(ends, counts)
         crcs = np.frombuffer(self._section_bytes("token_crcs"), np.uint32)
         self._tokens = _BlockWindow(self, "tokens", token_dtype, self.n_tokens, token_block, crcs)
         crcs = np.frombuffer(self._section_bytes("offset_crcs"), np.uint32)
         self._offsets = _BlockWindow(self, "offsets", np.int64, self.n_sentences + 1, offset_block, crcs)
         self.id_map = None
+
+    def _decode_vocabulary(self, ends: np.ndarray, counts: np.ndarray) -> Vocabulary:
+        blob = self._section_bytes("words")
+        starts = np.concatenate([[0], ends[:-1]]).tolist()
+        try:
+            words = [blob[a:b].decode("utf-8") for a, b in zip(starts, ends.tolist())]
+            return Vocabulary(words, counts)
+        except (UnicodeDecodeError, ValueError) as e:
+            raise CorpusFileError(f"{self.name}: damaged corpus file (vocabulary: {e})") from None
 
     def read_at(self, offset: int, nbytes: int) -> bytes:
         chunks = []
@@ -333,13 +341,13 @@ def is_corpus_file(path) -> bool:
         return False
 
 
-def open_corpus_file(path) -> CorpusFile:
+def open_corpus_file(path, vocab: Vocabulary | None = None) -> CorpusFile:
     try:
         f = open(path, "rb")
     except OSError as e:
         raise InputError(f"{path}: {e.strerror}") from None
     try:
-        return CorpusFile(f, os.fspath(path))
+        return CorpusFile(f, os.fspath(path), vocab)
     except BaseException:
         f.close()
         raise
@@ -606,6 +614,7 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
     Returns (Vocabulary, EncodedCorpus, LoadReport).
     """
     start = time.perf_counter()
+    release_compiler_pages()  # what the imports touched, before the corpus takes memory
     inputs = expand_inputs(paths)
     for inp in inputs:
         if inp.path.endswith(SUFFIX) and not (inp.regular and is_corpus_file(inp.path)):
@@ -633,17 +642,18 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
         if keep is not None:
             with outputs.open(keep) as f:
                 write_encoded(scan, vocab, id_map, f, settings, invalid, spool_dir)
-            corpus = open_corpus_file(outputs.staged_path(keep))
+            corpus = open_corpus_file(outputs.staged_path(keep), vocab)
         else:
             f = tempfile.TemporaryFile(dir=spool_dir, prefix=".fastw2v-corpus.")
             try:
                 write_encoded(scan, vocab, id_map, f, settings, invalid, spool_dir)
-                corpus = CorpusFile(f, "the encoded corpus")
+                corpus = CorpusFile(f, "the encoded corpus", vocab)
             except BaseException:
                 f.close()
                 raise
     finally:
         scan.close()
+    release_compiler_pages()  # what loading the encoder touched
     corpus.local_part = cluster is not None
     return vocab, corpus, LoadReport(time.perf_counter() - start, invalid, tuple(not_text))
 

@@ -47,6 +47,7 @@ import numpy as np
 from numba import njit
 
 from .files import Input, InputError, is_compressed, open_binary
+from .pages import release_compiler_pages
 from .vocab import WordCounts
 
 BLOCK_BYTES = 1 << 20       # bytes scanned per call
@@ -453,16 +454,17 @@ class ByteRange:
 def _cut_after_space(path: str, offset: int, end: int) -> int:
     """The first position after an ASCII whitespace byte at or after `offset`
     (`end` if there is none before it)."""
+    buf = np.empty(1 << 16, dtype=np.uint8)  # writable, as the scanner's blocks: one compiled signature
     with open(path, "rb") as f:
         f.seek(offset)
         while offset < end:
-            chunk = np.frombuffer(f.read(min(1 << 16, end - offset)), dtype=np.uint8)
-            if not len(chunk):
+            n = f.readinto(memoryview(buf)[:min(len(buf), end - offset)])
+            if not n:
                 return end
-            cut = first_separator_end(chunk)
+            cut = first_separator_end(buf[:n])
             if cut >= 0:
                 return offset + cut
-            offset += len(chunk)
+            offset += n
     return end
 
 
@@ -639,6 +641,7 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
     if spool is not None and all(inp.regular for inp in inputs) and \
             sum(inp.size * (8 if packed else 1) for inp, packed in zip(inputs, compressed)) < SPOOL_IN_MEMORY_BYTES:
         spool = None
+    _load_kernels()
     merged = Table()
     result = Scan(merged, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
     stop = threading.Event()
@@ -656,6 +659,19 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
         result.close()
         raise
     return result
+
+
+def _load_kernels() -> None:
+    """Load the scanner's kernels (numba's first load starts its code
+    generator too) on a tiny text, then hand back the compiler's pages
+    before the scan's buffers grow (pages.py)."""
+    text = np.frombuffer(b"a b\n", np.uint8).copy()
+    last_separator_end(text)
+    first_separator_end(text)
+    table = Table()
+    table.scan(text, np.empty(len(text) + 2, np.int32))
+    _rehash(table.hashes, table.n_entries, len(table.buckets))  # what growing the table calls
+    release_compiler_pages()
 
 
 def _in_workers(items, workers: int, stop: threading.Event, fn, *args) -> list[Future]:

@@ -34,6 +34,7 @@ from .gensim_api import (ConfigAttribute, check_totals, gensim_config, one_corpu
 from .huffman import build_huffman
 from .kernels_cpu import sigmoid_tables, train_parts
 from .monitor import LossPoint, TrainingHooks, check_loss_every, plot_loss
+from .pages import release_compiler_pages
 from .progress import Progress
 from .sampling import build_alias_table, keep_probabilities, noise_distribution, stream_seed
 from .vocab import Vocabulary
@@ -675,6 +676,7 @@ class Word2Vec:
             runner.words_per_call = max(1, min(runner.words_per_call, cfg.sync_every // cluster.size))
         sync = _Sync(self, runner, cluster)
         self.compile_seconds = runner.compile()
+        release_compiler_pages()
 
         def plan(state):
             """Divide the rest of the epoch from state.sentence into kernel calls,

@@ -17,6 +17,7 @@ from fastw2v import corpus as corpus_mod
 from fastw2v import scan as scan_mod
 from fastw2v.cli import main
 from fastw2v.corpus import CorpusFileError, encode_to_file, open_corpus_file
+from fastw2v.vocab import Vocabulary
 
 from test_cli import assert_one_line_error
 
@@ -66,6 +67,20 @@ def test_training_on_the_encoded_file_equals_training_on_the_text(text_files, tm
     assert CliRunner().invoke(main, ["train", *map(str, text_files), "-o", str(out_text), *common]).exit_code == 0
     assert CliRunner().invoke(main, ["train", str(encoded), "-o", str(out_file), *common]).exit_code == 0
     assert out_text.read_bytes() == out_file.read_bytes()
+
+
+def test_text_input_keeps_one_vocabulary_and_checks_it_against_the_file(text_files, tmp_path):
+    """The corpus encoded from text takes the vocabulary it was written from
+    (no second copy of the words); one that does not match the file is refused."""
+    vocab, corpus, _ = corpus_mod.load_corpus([str(p) for p in text_files], min_count=2, work_dir=str(tmp_path))
+    assert corpus.vocab is vocab
+    corpus.close()
+    encoded = encode(text_files, tmp_path / "c.fw2v")
+    own = open_corpus_file(encoded).vocab
+    wrong = Vocabulary(own.words, own.counts + 1)
+    with pytest.raises(CorpusFileError, match="c.fw2v: its vocabulary is not the one it was written from"):
+        open_corpus_file(encoded, wrong)
+    assert open_corpus_file(encoded, own).vocab is own
 
 
 def test_parallel_scan_writes_the_same_file_as_a_serial_one(text_files, tmp_path, monkeypatch):

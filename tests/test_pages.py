@@ -1,0 +1,75 @@
+"""Handing back the compiler's clean pages (pages.py): only pages that are a
+file's own are released, they read back unchanged, and training leaves
+LLVM's pages unmapped."""
+import ctypes
+import mmap
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+from fastw2v import Word2Vec
+from fastw2v.pages import COMPILER_LIBRARY, clean_mappings, release_file_pages
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps and madvise: Linux")
+PAGE = mmap.PAGESIZE
+
+
+def resident(name: str) -> int:
+    return sum(r for _, _, r in clean_mappings(name))
+
+
+@pytest.fixture
+def probe_file(tmp_path):
+    data = np.random.RandomState(0).randint(0, 256, 64 * PAGE).astype(np.uint8).tobytes()
+    path = tmp_path / "fastw2v-pages-probe.bin"
+    path.write_bytes(data)
+    return path, data
+
+
+def test_a_read_only_mapping_is_released_and_reads_back_the_same(probe_file):
+    path, data = probe_file
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        assert m[:] == data  # every page touched
+        assert resident(path.name) == len(data)
+        assert release_file_pages(path.name) == len(data)
+        assert resident(path.name) == 0
+        assert m[:] == data  # faulted back in from the file
+        assert resident(path.name) == len(data)
+
+
+def test_pages_written_privately_are_kept(probe_file):
+    """A private mapping that was written and then made read-only (as the
+    dynamic loader does with relocated data) holds the process's own
+    copies: releasing them would bring back the file's bytes."""
+    path, data = probe_file
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mprotect.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY) as m:
+        m[:4] = b"mine"
+        m[PAGE:].strip()  # the other pages resident, unwritten
+        address = ctypes.addressof(ctypes.c_char.from_buffer(m))
+        assert release_file_pages(path.name) == 0  # writable: left alone
+        assert libc.mprotect(address, len(data), mmap.PROT_READ) == 0
+        assert clean_mappings(path.name) == []      # read-only now, but holds a written page
+        assert release_file_pages(path.name) == 0
+        assert m[:4] == b"mine" and m[4:] == data[4:]
+        assert libc.mprotect(address, len(data), mmap.PROT_READ | mmap.PROT_WRITE) == 0
+
+
+def test_training_leaves_the_compilers_pages_unmapped():
+    """The driver releases LLVM's pages once the kernels are loaded: a
+    compile before training leaves tens of MB of the library resident, and
+    training ends with them gone."""
+    sentences = [[f"w{(i * 7 + j) % 40}" for j in range(12)] for i in range(300)]
+
+    @numba.njit
+    def fresh(x):  # compiled here, not loaded from a cache: LLVM runs its passes
+        return np.sqrt(x) + 1.0
+
+    fresh(np.ones(3))
+    assert resident(COMPILER_LIBRARY) > 8 << 20
+    model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1, workers=1, seed=1)
+    assert np.isfinite(model.wv.vectors).all()
+    assert resident(COMPILER_LIBRARY) < 4 << 20
