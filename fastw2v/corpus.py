@@ -49,7 +49,7 @@ import numpy as np
 from numba import njit
 
 from .files import STDIN, Input, InputError, OutputSet, expand_inputs
-from .pages import release_compiler_pages
+from .pages import fix_mmap_threshold, release_compiler_pages
 from .scan import _TOKENS, LINE_END, Scan, Table, scan_inputs
 from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
 
@@ -614,6 +614,7 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
     Returns (Vocabulary, EncodedCorpus, LoadReport).
     """
     start = time.perf_counter()
+    fix_mmap_threshold()
     release_compiler_pages()  # what the imports touched, before the corpus takes memory
     inputs = expand_inputs(paths)
     for inp in inputs:

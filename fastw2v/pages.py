@@ -1,24 +1,36 @@
-"""Handing back the compiler's pages once the kernels are loaded.
+"""Memory the run no longer needs, handed back to the system, so that the
+resident set that top and /usr/bin/time -v show is the run's own.
 
-Numba runs the kernels as machine code in the process's own memory, but to
-load them (from its on-disk cache, or by compiling) it runs LLVM, a shared
-library of about 100 MB.  Its code and read-only data are clean pages of a
-file: touched once, they count in the resident set that top and
-/usr/bin/time -v show, although they sit in the page cache, are shared with
-every process that maps the library and can be dropped at no cost.  Measured
-on the 2-core machine (llvmlite 0.46, 71k words, dim 100): importing numba
-leaves 40 MB of them resident, loading the first cached kernel 28 MB more,
-and the 25M- and 200M-token CBOW runs peaked at 243-245 MB, of which 93 MB
-were file-backed, against gensim's 184 MB (41 MB file-backed;
-bench/results/memory-split.md).
+The compiler's pages.  Numba runs the kernels as machine code in the
+process's own memory, but to load them (from its on-disk cache, or by
+compiling) it runs LLVM, a shared library of about 100 MB.  Its code and
+read-only data are clean pages of a file: once touched they count in the
+resident set, although they sit in the page cache, are shared with every
+process that maps the library and can be dropped at no cost.  Importing
+numba leaves 40 MB of them resident, numba's first kernel load 48 MB more,
+each later load about 10 MB.  release_compiler_pages() unmaps them (madvise
+MADV_DONTNEED; a later load maps back what it touches from the page cache,
+no disk read, 5 ms a call): the corpus loader calls it before the corpus
+takes memory, the scanner after loading its kernels and before its buffers
+grow, and the training driver after loading the training kernel, before
+the output weights fill.  Only mappings without a private copy are
+released: the pages the dynamic loader wrote (relocations) are the
+process's own and stay.
 
-release_compiler_pages() unmaps them (madvise MADV_DONTNEED, Linux only;
-elsewhere it does nothing): the training driver calls it before it makes the
-corpus and the weights, and again after loading the kernels, so that the
-compiler's pages do not add to the weights at the peak.  A later compile
-maps back what it touches from the page cache (minor page faults, no disk
-read).  Only mappings without a private copy are released: the pages the
-dynamic loader wrote (relocations) are the process's own and stay.
+The heap's free pages.  glibc's malloc raises its mmap threshold (up to 32
+MB) each time a large block returned by mmap is freed, as the scan's
+growing tables are; from then on arrays below it come from the heap, whose
+free pages it keeps.  fix_mmap_threshold() sets the threshold to glibc's
+initial 128 kB, which also stops the raising, so large arrays go back to
+the system when freed, and release_file_pages() calls malloc_trim for what
+the heap holds free.  This is process-wide; it changes where large blocks
+come from, not what a program computes.
+
+Measured (CBOW, 1 epoch, 2 threads, 71k words, dim 100; bench/results/
+memory-pages.md against memory-split.md, python -m bench.memory): peak
+resident set 243-245 -> 176-178 MB from a corpus file and 268-284 -> about
+178 MB from text, on 25M and 200M tokens; gensim corpus_file 183-184 MB.
+Linux only; elsewhere these functions do nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +38,8 @@ import ctypes
 import sys
 
 MADV_DONTNEED = 4
+M_MMAP_THRESHOLD = -3      # mallopt parameter
+MMAP_THRESHOLD = 1 << 17   # glibc's own initial value, 128 kB
 COMPILER_LIBRARY = "libllvmlite"
 
 
@@ -55,6 +69,15 @@ def clean_mappings(name: str) -> list[tuple[int, int, int]]:
     return found
 
 
+def fix_mmap_threshold() -> None:
+    """Keep glibc's malloc from raising its mmap threshold (see the module
+    docstring); nothing elsewhere."""
+    if sys.platform.startswith("linux"):
+        mallopt = getattr(ctypes.CDLL(None), "mallopt", None)  # glibc's
+        if mallopt is not None:
+            mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+
+
 def release_file_pages(name: str) -> int:
     """Unmap the resident pages of clean_mappings(name) and return the heap's
     free pages to the system (malloc_trim); returns how many bytes of the
@@ -66,7 +89,9 @@ def release_file_pages(name: str) -> int:
     except OSError:
         return 0
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.malloc_trim(0)
+    trim = getattr(libc, "malloc_trim", None)  # glibc's
+    if trim is not None:
+        trim(0)
     madvise = libc.madvise
     madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
     released = 0

@@ -3,6 +3,7 @@ file's own are released, they read back unchanged, and training leaves
 LLVM's pages unmapped."""
 import ctypes
 import mmap
+import subprocess
 import sys
 
 import numba
@@ -73,3 +74,25 @@ def test_training_leaves_the_compilers_pages_unmapped():
     model = Word2Vec(sentences, vector_size=8, min_count=1, epochs=1, workers=1, seed=1)
     assert np.isfinite(model.wv.vectors).all()
     assert resident(COMPILER_LIBRARY) < 4 << 20
+
+
+HEAP_PROBE = """
+import numpy as np
+from fastw2v.pages import fix_mmap_threshold
+if {fix}:
+    fix_mmap_threshold()
+big = np.ones(16 << 20, np.uint8)
+del big  # a freed mmapped block: glibc raises its threshold to its size
+probe = np.ones(1 << 20, np.uint8)
+heap = [line.split()[0].split("-") for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
+print(any(int(a, 16) <= probe.ctypes.data < int(b, 16) for a, b in heap))
+"""
+
+
+@pytest.mark.parametrize("fix", [False, True])
+def test_large_arrays_stay_out_of_the_heap_once_the_threshold_is_fixed(fix):
+    """Without the fix a 1 MB array allocated after a 16 MB one was freed
+    comes from the heap (whose free pages glibc keeps); with it, from mmap."""
+    out = subprocess.run([sys.executable, "-c", HEAP_PROBE.format(fix=fix)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(not fix)
