@@ -159,8 +159,8 @@ def report(meta, runs, encodes, out: Path) -> str:
     if split:
         lines += ["", "Resident set at the end of training, as /proc/self/status splits it (MB, medians): anonymous "
                   "(the process's own memory: weights, tables, Python objects, heap) and file-backed (mapped "
-                  "files, mostly shared libraries: LLVM's, which runs numba's compiled kernels, for fastw2v; "
-                  "clean pages that processes share and the kernel can drop).", "",
+                  "files, mostly shared libraries, whose clean pages processes share and the kernel can drop; "
+                  "fastw2v unmaps LLVM's once its kernels are loaded).", "",
                   "| corpus | mode | tool | anonymous | file-backed |", "|---|---|---|---|---|"]
         for (size, mode, tool), rs in groups.items():
             rs = [r for r in rs if "resident_split" in r]
