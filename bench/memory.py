@@ -27,10 +27,12 @@ tools alternate; rounds repeat --repeats times; the report quotes medians.
 from __future__ import annotations
 
 import argparse
+import atexit
 import itertools
 import json
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -202,6 +204,7 @@ def main(argv=None) -> None:
             "machine": compare.machine_info(), "versions": compare.versions(), "threads": args.threads,
             "repeats": args.repeats, "load_average_start": os.getloadavg()}
     cache = Path(tempfile.mkdtemp(prefix="numba-memory-", dir=args.tmp))
+    atexit.register(shutil.rmtree, cache, True)  # the numba cache and encoded files of this run
     runs, encodes = [], {}
     corpora = {size: compare.prepare_corpus(f"zipf-{size}", args.tmp) for size in args.sizes}
     # fill each tool's numba cache first: a cold compile's memory is not the corpus's

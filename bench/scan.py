@@ -13,10 +13,12 @@ vocabulary, through their CRCs).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import re
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -99,6 +101,7 @@ def main(argv=None) -> None:
     corpus = compare.prepare_corpus(args.corpus, args.tmp)
     compare.warm_page_cache(corpus)
     work = Path(tempfile.mkdtemp(prefix="scan-", dir=args.tmp))
+    atexit.register(shutil.rmtree, work, True)  # the numba cache and encoded files of this run
     cache = work / "numba"
     load_start = os.getloadavg()
     encode(corpus, work / "warm.fw2v", 1, cache)  # fills the numba cache

@@ -201,7 +201,7 @@ class CorpusFile(EncodedCorpus):
     def __init__(self, f, name: str, vocab: Vocabulary | None = None):
         """`f`: a binary file open for reading (kept open until close());
         `vocab`: the vocabulary it was just written from, taken instead of a
-        second copy decoded from the file once its checksum and counts agree."""
+        second copy decoded from the file once its size and counts agree."""
         self._f, self.name = f, name
         self.fd = f.fileno()
         size = os.fstat(self.fd).st_size
@@ -251,7 +251,7 @@ class CorpusFile(EncodedCorpus):
         counts = np.frombuffer(self._section_bytes("counts"), np.int64).copy()
         if vocab is not None and not (len(vocab) == vocab_size and np.array_equal(vocab.counts, counts)):
             raise CorpusFileError(f"{name}: its vocabulary is not the one it was written from")
-        self.vocab = vocab or self._decode_vocabulary(ends, counts)
+        self.vocab = vocab if vocab is not None else self._decode_vocabulary(ends, counts)
         crcs = np.frombuffer(self._section_bytes("token_crcs"), np.uint32)
         self._tokens = _BlockWindow(self, "tokens", token_dtype, self.n_tokens, token_block, crcs)
         crcs = np.frombuffer(self._section_bytes("offset_crcs"), np.uint32)

@@ -27,9 +27,10 @@ the heap holds free.  This is process-wide; it changes where large blocks
 come from, not what a program computes.
 
 Measured (CBOW, 1 epoch, 2 threads, 71k words, dim 100; bench/results/
-memory-pages.md against memory-split.md, python -m bench.memory): peak
-resident set 243-245 -> 176-178 MB from a corpus file and 268-284 -> about
-178 MB from text, on 25M and 200M tokens; gensim corpus_file 183-184 MB.
+memory-pages.md against memory-split.md and memory.md, python -m
+bench.memory): peak resident set 243-245 -> 177 MB from a corpus file and
+268-284 -> 179-180 MB from text, on 25M and 200M tokens; gensim corpus_file
+183 MB.  `fastw2v encode` peaks at 138 MB (200-219 before).
 Linux only; elsewhere these functions do nothing.
 """
 from __future__ import annotations
