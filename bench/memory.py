@@ -188,6 +188,7 @@ def chart(runs, out: Path) -> None:
         peaks = [median([r["max_rss_bytes"] for r in rs if tokens_of(r["size"]) == s]) / MB for s in sizes]
         ax.plot(sizes, peaks, marker="o", label=f"{tool} {mode}")
     ax.set_xscale("log")
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.15)  # from zero: a few MB must not look like a gap
     ax.set_xlabel("corpus tokens")
     ax.set_ylabel("peak resident memory (MB)")
     ax.set_title("Peak memory against corpus size (1 epoch)")
