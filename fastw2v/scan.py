@@ -531,6 +531,7 @@ class RangeScan:
     ids: list = field(default_factory=list)   # int32 arrays, when kept in memory
     spool: object = None                      # an unnamed temporary file of int32 ids, when spooled
     n_ids: int = 0
+    counts: np.ndarray = None                 # tokens of each of its table's entries (once merged)
     nul_bytes: int = 0
     looks_binary: bool = False
 
@@ -653,6 +654,7 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
             merged.state[_TOKENS] += part.table.tokens
             result.nul_bytes[part.range.source] += part.nul_bytes
             result.looks_binary[part.range.source] |= part.looks_binary
+            part.counts = part.table.counts[:part.table.n_entries].copy()
             part.table = None  # its entries live on in the merged table
     except BaseException:
         stop.set()

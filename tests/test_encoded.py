@@ -83,13 +83,19 @@ def test_text_input_keeps_one_vocabulary_and_checks_it_against_the_file(text_fil
     assert open_corpus_file(encoded, own).vocab is own
 
 
-def test_parallel_scan_writes_the_same_file_as_a_serial_one(text_files, tmp_path, monkeypatch):
-    serial = encode(text_files, tmp_path / "serial.fw2v", threads=1)
+@pytest.mark.parametrize("max_sentence_length", [10000, 7, 2])
+def test_parallel_scan_writes_the_same_file_as_a_serial_one(text_files, tmp_path, monkeypatch, max_sentence_length):
+    """Scanned and encoded in about ten ranges a file on 16 threads, in token
+    blocks small enough that ranges share them; with short sentences the
+    lines cut between ranges are split where a serial pass splits them."""
+    monkeypatch.setattr(corpus_mod, "TOKEN_BLOCK", 256)
+    monkeypatch.setattr(corpus_mod, "ENCODE_BLOCK", 100)
+    serial = encode(text_files, tmp_path / "serial.fw2v", threads=1, max_sentence_length=max_sentence_length)
     monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 2000)   # about ten ranges a file
     monkeypatch.setattr(scan_mod, "BLOCK_BYTES", 4096)
     monkeypatch.setattr(scan_mod, "SPOOL_IN_MEMORY_BYTES", 0)
     assert len(scan_mod.plan_ranges(corpus_mod.expand_inputs(text_files), 16, [False] * 3)) > 12
-    parallel = encode(text_files, tmp_path / "parallel.fw2v", threads=16)
+    parallel = encode(text_files, tmp_path / "parallel.fw2v", threads=16, max_sentence_length=max_sentence_length)
     assert parallel.read_bytes() == serial.read_bytes()
 
 
