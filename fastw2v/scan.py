@@ -24,16 +24,18 @@ marks are harmless (an empty line is no sentence).  ``max_vocab_size``
 arrive, so a run with it scans serially.
 
 Measured on the 2-core machine (bench/results/scan.md, scan-zipf-200m.md,
-`python -m bench.scan --phases`): the scan itself runs 1.8-2.0x faster on
-two threads (en-mix, 116 MB: 0.76 -> 0.43 s; 200M Zipf tokens, 815 MB: 5.38
--> 2.74 s), but the whole `fastw2v encode` only 1.35-1.5x and 1.5-1.6x,
-because the rest is serial: numba's start (0.2-0.3 s, paid once per
-process, whatever it runs), the vocabulary, and encoding and writing the
-corpus file (0.11 s and 2.0-2.3 s).  The writing is the page cache taking
-fresh memory: on this virtual machine 800 MB written into a new file take
-1.6-1.8 s from one thread or from two (pwrite at disjoint offsets), 0.18 s
-into pages just freed, so encoding the ranges in parallel would not help
-there.
+`python -m bench.scan --phases`, 5 and 3 alternating runs): the scan itself
+runs 1.8-2.0x faster on two threads (en-mix, 116 MB: 0.83 -> 0.46 s; 200M
+Zipf tokens, 815 MB: 5.5 -> 2.8 s), encoding, which corpus.py spreads over
+the same ranges, 1.5-1.9x (0.12 -> 0.08 s; 0.70 -> 0.37 s when the page
+cache hands out fresh pages quickly, which on this virtual machine varies
+from run to run).  The whole `fastw2v encode` runs 1.41x faster on en-mix (1.27
+-> 0.90 s) and 1.68x on 200M tokens (8.16 -> 4.86 s): what stays serial is
+numba's start (0.21 s, paid once per process whatever it runs, of which
+0.16 s is numba importing scipy.linalg where scipy is installed), the
+vocabulary (0.04 s) and the fsync and commit of the file (0.06 s; 0.4 s for
+800 MB).  On en-mix these bound the speed-up at about 1.6x even if
+everything else halved.
 """
 from __future__ import annotations
 
