@@ -103,7 +103,8 @@ def encode(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
     proc = subprocess.Popen([sys.executable, "-m", "fastw2v.cli", "encode", str(corpus), "-o", str(target),
                              "--threads", str(threads)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env)
-    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.read()  # drained, so that the child never blocks on a full pipe
+    err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
     if os.waitstatus_to_exitcode(status):
         raise RuntimeError(f"fastw2v encode {corpus} failed:\n{err[-3000:]}")
@@ -117,7 +118,7 @@ def median(values):
 
 
 def report(meta, runs, encodes, out: Path) -> str:
-    lines = [f"# Memory and speed against corpus size", "",
+    lines = ["# Memory and speed against corpus size", "",
              f"`{meta['command']}`", "",
              f"Machine: {meta['machine']['cpu']}, {meta['machine']['usable_cores']} cores, "
              f"{meta['machine']['memory_gib']} GiB; load average {meta['load_average_start'][0]:.2f} at the "
