@@ -442,7 +442,8 @@ def _encode(ids, id_map, max_len, state, tokens_out, ends_out):
     return nt, ne
 
 
-def token_dtype(vocab_size: int) -> np.dtype:
+def _token_dtype(vocab_size: int) -> np.dtype:
+    """The narrowest type that holds every word id of the vocabulary."""
     return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.int32)
 
 
@@ -686,7 +687,7 @@ def write_encoded(scan: Scan, vocab: Vocabulary, id_map: np.ndarray, f, settings
     at their place in the file (known from its word counts; one range after
     another when pruning while counting left those counts short), then the
     sentence ends stitched across the ranges (_stitched_ends)."""
-    dtype = token_dtype(len(vocab))
+    dtype = _token_dtype(len(vocab))
     max_len = settings["max_sentence_length"]
     f.write(b"\0" * PREAMBLE_BYTES)
     f.flush()
