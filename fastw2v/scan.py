@@ -219,6 +219,56 @@ def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_
     return i, n_ids
 
 
+@njit(cache=True, nogil=True)
+def _merge(buckets, hashes, starts, lengths, counts, first_seen, pool, state,
+           their_hashes, their_starts, their_lengths, their_counts, their_first_seen, their_pool, token_base,
+           entries, start):
+    """Add another table's entries from number `start` on (its arrays cut to
+    its entries; its first positions relative to token_base), writing each
+    one's entry here to entries.  Stops, as _scan does, before an entry our
+    table has no room for, and returns its number (the caller grows the
+    table and calls again).  The stored hashes are the scanner's, so no word
+    is hashed again; the lookup is _scan's, written out for the same reason."""
+    mask = np.uint64(len(buckets) - 1)
+    for t in range(start, len(their_hashes)):
+        h, length, at = their_hashes[t], their_lengths[t], their_starts[t]
+        slot = (h ^ (h >> np.uint64(29))) & mask
+        entry = -1
+        while True:
+            e = buckets[slot]
+            if e < 0:
+                break
+            if hashes[e] == h and lengths[e] == length:
+                s = starts[e]
+                same = True
+                for k in range(length):
+                    if pool[s + k] != their_pool[at + k]:
+                        same = False
+                        break
+                if same:
+                    entry = e
+                    break
+            slot = (slot + np.uint64(1)) & mask
+        if entry < 0:
+            entry = state[_N_ENTRIES]
+            if entry >= len(hashes) or state[_POOL_USED] + length > len(pool) or 2 * (entry + 1) > len(buckets):
+                return t
+            buckets[slot] = entry
+            hashes[entry] = h
+            starts[entry] = state[_POOL_USED]
+            lengths[entry] = length
+            pool[state[_POOL_USED]:state[_POOL_USED] + length] = their_pool[at:at + length]
+            state[_POOL_USED] += length
+            counts[entry] = 0
+            first_seen[entry] = token_base + their_first_seen[t]
+            state[_N_ENTRIES] = entry + 1
+        if counts[entry] == 0 and their_counts[t] > 0:
+            state[_N_LIVE] += 1
+        counts[entry] += their_counts[t]
+        entries[t] = entry
+    return len(their_hashes)
+
+
 @njit(cache=True)
 def _spaced_words(pool, starts, lengths):
     """The entries' bytes, each followed by a space."""
@@ -379,8 +429,15 @@ class Table:
     def merge(self, other: "Table", token_base: int) -> np.ndarray:
         """Add `other`'s entries (of a later range whose first token is number
         token_base); returns its entry -> our entry map."""
-        words, counts, first_seen, _ = other.export()
-        return self.merge_entries(words, counts, first_seen, token_base)
+        n = other.n_entries
+        entries = np.empty(n, dtype=np.int32)
+        done = 0
+        while True:
+            done = _merge(*self.arrays(), other.hashes[:n], other.starts[:n], other.lengths[:n], other.counts[:n],
+                          other.first_seen[:n], other.pool, token_base, entries, done)
+            if done == n:
+                return entries
+            self.grow(int(other.lengths[done]))
 
     def merge_entries(self, spaced_words, counts, first_seen, token_base: int) -> np.ndarray:
         """Add entries given as words each followed by a space, with their
@@ -645,15 +702,18 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
             sum(inp.size * (8 if packed else 1) for inp, packed in zip(inputs, compressed)) < SPOOL_IN_MEMORY_BYTES:
         spool = None
     _load_kernels()
-    merged = Table()
-    result = Scan(merged, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
+    result = Scan(None, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
     stop = threading.Event()
     try:
         for future in _in_workers(ranges, workers, stop, _scan_range, spool, result.spools, max_vocab_size, stop):
             part = future.result()
             result.ranges.append(part)
-            result.maps.append(merged.merge(part.table, merged.tokens))
-            merged.state[_TOKENS] += part.table.tokens
+            if result.table is None:  # the first range's table is the merged one: its entries map to themselves
+                result.table = part.table
+                result.maps.append(np.arange(part.table.n_entries, dtype=np.int32))
+            else:
+                result.maps.append(result.table.merge(part.table, result.table.tokens))
+                result.table.state[_TOKENS] += part.table.tokens
             result.nul_bytes[part.range.source] += part.nul_bytes
             result.looks_binary[part.range.source] |= part.looks_binary
             part.counts = part.table.counts[:part.table.n_entries].copy()
@@ -662,6 +722,8 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
         stop.set()
         result.close()
         raise
+    if result.table is None:  # no range: nothing to read
+        result.table = Table()
     return result
 
 
@@ -672,8 +734,10 @@ def _load_kernels() -> None:
     text = np.frombuffer(b"a b\n", np.uint8).copy()
     last_separator_end(text)
     first_separator_end(text)
-    table = Table()
+    table, other = Table(), Table()
     table.scan(text, np.empty(len(text) + 2, np.int32))
+    other.scan(text, np.empty(len(text) + 2, np.int32))
+    table.merge(other, table.tokens)
     _rehash(table.hashes, table.n_entries, len(table.buckets))  # what growing the table calls
     release_compiler_pages()
 

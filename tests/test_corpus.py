@@ -103,6 +103,21 @@ def test_very_long_single_line(tmp_path, monkeypatch, tiny_ranges, threads):
     assert encoded.n_tokens == 50_000 and encoded.n_sentences == 50
 
 
+def test_merging_the_ranges_grows_the_table(tmp_path, monkeypatch):
+    """Ranges with more distinct words than a fresh table holds (16384
+    entries, 256 kB of words), many of them shared: merging them grows the
+    merged table's entries, buckets and byte pool, and counts, first
+    positions and ids still equal a serial scan's."""
+    monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 1 << 12)
+    rs = np.random.RandomState(1)
+    words = [f"{'x' * (k % 23)}w{k}" for k in rs.permutation(30_000)]
+    text = "\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n" + " ".join(words[::7])
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    _, encoded, _ = check_against_reference(path, text, min_count=1, threads=3)
+    assert encoded.n_tokens == 30_000 + len(words[::7])
+
+
 def test_crlf_and_mixed_line_ends(tmp_path):
     text = "a b\r\nc a\r\n\r\nb\rc c\n"
     path = tmp_path / "c.txt"
