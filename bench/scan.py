@@ -3,12 +3,21 @@ thread count writes the same corpus.
 
     python -m bench.scan --corpus en-mix --threads 1,2 --repeats 5 [--out bench/results/scan]
 
-Each run is `fastw2v encode CORPUS -o X.fw2v --threads T` in a fresh process
-(warm numba cache, corpus in the page cache), timed from inside the command
-(its own "in X s" figure, which excludes the interpreter's start and the
-imports); thread counts alternate within each repeat.  The encoded files of
-all thread counts must have the same fingerprint (tokens, offsets and
-vocabulary, through their CRCs).
+Two timings, each run in a fresh process (warm numba cache, corpus in the
+page cache, no earlier output to replace), thread counts alternating within
+each repeat:
+
+- the command: `fastw2v encode CORPUS -o X.fw2v --threads T`, its own
+  "in X s" figure, which excludes the interpreter's start and the imports
+  but includes numba's start (its first kernel load initialises its
+  compiler and imports more modules, scipy.linalg among them where scipy is
+  installed: 0.2 s here, once per process whatever the process then does);
+- scan + encode: `corpus.encode_to_file` timed in a process whose numba has
+  started (one scanner kernel called on one byte), which is the scan,
+  vocabulary, encoding and atomic write of the file alone.
+
+The encoded files of all thread counts must have the same fingerprint
+(tokens, offsets and vocabulary, through their CRCs).
 """
 from __future__ import annotations
 
@@ -45,12 +54,37 @@ def parse_args(argv=None):
 
 
 def encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
+    """Seconds of the command, as it reports them."""
+    target.unlink(missing_ok=True)
     proc = subprocess.run([sys.executable, "-m", "fastw2v.cli", "encode", str(corpus), "-o", str(target),
                            "--threads", str(threads)], capture_output=True, text=True,
                           env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])
     return float(SECONDS.findall(proc.stderr.strip().splitlines()[-1])[-1])
+
+
+# run in a child: encode_to_file alone, once numba has started
+WORK_CHILD = """
+import sys, time
+import numpy as np
+import fastw2v.corpus as corpus
+from fastw2v.scan import first_separator_end
+first_separator_end(np.zeros(1, np.uint8))
+start = time.perf_counter()
+corpus.encode_to_file([sys.argv[1]], sys.argv[2], threads=int(sys.argv[3]))[1].close()
+print(time.perf_counter() - start)
+"""
+
+
+def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
+    """Seconds of encode_to_file in a process whose numba has started."""
+    target.unlink(missing_ok=True)
+    proc = subprocess.run([sys.executable, "-c", WORK_CHILD, str(corpus), str(target), str(threads)],
+                          capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    return float(proc.stdout.strip().splitlines()[-1])
 
 
 # run in a child: the stages of encode_to_file, timed by wrapping the functions it calls
@@ -83,6 +117,7 @@ STAGES = ("numba start", "scan", "vocabulary", "encode and write")
 
 
 def phases(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
+    target.unlink(missing_ok=True)
     proc = subprocess.run([sys.executable, "-c", PHASES_CHILD, str(corpus), str(target), str(threads)],
                           capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
     if proc.returncode:
@@ -104,29 +139,35 @@ def main(argv=None) -> None:
     cache = work / "numba"
     load_start = os.getloadavg()
     encode(corpus, work / "warm.fw2v", 1, cache)  # fills the numba cache
-    seconds = {t: [] for t in args.threads}
+    timings = {"the command": encode, "scan + encode": scan_and_encode}
+    seconds = {(kind, t): [] for kind in timings for t in args.threads}
     fingerprints = {}
+    warm = open_corpus_file(work / "warm.fw2v")
+    words = warm.vocab.words
+    warm.close()
     for _ in range(args.repeats):
         for threads in args.threads:
-            target = work / f"t{threads}.fw2v"
-            seconds[threads].append(encode(corpus, target, threads, cache))
-            f = open_corpus_file(target)
-            fingerprints[threads] = (f.fingerprint, f.vocab.words == open_corpus_file(work / "warm.fw2v").vocab.words)
-            f.close()
+            for kind, timed in timings.items():
+                target = work / f"t{threads}.fw2v"
+                seconds[kind, threads].append(timed(corpus, target, threads, cache))
+                f = open_corpus_file(target)
+                fingerprints[kind, threads] = (f.fingerprint, f.vocab.words == words)
+                f.close()
     same = len({fp for fp, _ in fingerprints.values()}) == 1 and all(v for _, v in fingerprints.values())
-    base = statistics.median(seconds[args.threads[0]])
     size = corpus.stat().st_size
     lines = ["# Scan + encode against threads", "",
              f"`python -m bench.scan {' '.join(shlex.quote(a) for a in (argv or sys.argv[1:]))}`", "",
              f"Corpus {args.corpus}: {size:,} bytes.  Machine: {compare.machine_info()['cpu']}, "
              f"{compare.machine_info()['usable_cores']} cores; load average {load_start[0]:.2f} at the start, "
-             f"{os.getloadavg()[0]:.2f} at the end.  fastw2v {compare.versions()['fastw2v']}.  Seconds of "
-             f"`fastw2v encode` (count, choose the vocabulary, encode, write the corpus file), {args.repeats} "
-             f"alternating runs each; medians.", "",
-             "| threads | seconds (median) | runs | MB/s | speed-up |", "|---|---|---|---|---|"]
-    for threads, values in seconds.items():
+             f"{os.getloadavg()[0]:.2f} at the end.  fastw2v {compare.versions()['fastw2v']}.  Seconds to count, "
+             f"choose the vocabulary, encode and write the corpus file: of the whole `fastw2v encode` command "
+             f"(numba's start included), and of `encode_to_file` once numba has started (scan + encode); "
+             f"{args.repeats} alternating runs each, medians.", "",
+             "| timing | threads | seconds (median) | runs | MB/s | speed-up |", "|---|---|---|---|---|---|"]
+    for (kind, threads), values in seconds.items():
         median = statistics.median(values)
-        lines.append(f"| {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
+        base = statistics.median(seconds[kind, args.threads[0]])
+        lines.append(f"| {kind} | {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
                      f"{size / median / 1e6:.0f} | {base / median:.2f} |")
     lines += ["", f"Every thread count wrote the same corpus (fingerprint and vocabulary): {'yes' if same else 'NO'}."]
     if args.phases:

@@ -23,19 +23,26 @@ marks are harmless (an empty line is no sentence).  ``max_vocab_size``
 (the C tool's pruning while counting) depends on the order in which words
 arrive, so a run with it scans serially.
 
+Merging.  The first range's table becomes the merged one as it is; each
+later one is merged into it with its stored hashes (no word is hashed
+again), the merged table growing only as new entries arrive.  Merging
+en-mix's second range takes 0.015-0.02 s (0.07 s for the two when each was
+copied into an empty table by scanning its words again).
+
 Measured on the 2-core machine (bench/results/scan.md, scan-zipf-200m.md,
 `python -m bench.scan --phases`, 5 and 3 alternating runs): the scan itself
-runs 1.8-2.0x faster on two threads (en-mix, 116 MB: 0.83 -> 0.46 s; 200M
-Zipf tokens, 815 MB: 5.5 -> 2.8 s), encoding, which corpus.py spreads over
-the same ranges, 1.5-1.9x (0.12 -> 0.08 s; 0.70 -> 0.37 s when the page
-cache hands out fresh pages quickly, which on this virtual machine varies
-from run to run).  The whole `fastw2v encode` runs 1.41x faster on en-mix (1.27
--> 0.90 s) and 1.68x on 200M tokens (8.16 -> 4.86 s): what stays serial is
-numba's start (0.21 s, paid once per process whatever it runs, of which
-0.16 s is numba importing scipy.linalg where scipy is installed), the
-vocabulary (0.04 s) and the fsync and commit of the file (0.06 s; 0.4 s for
-800 MB).  On en-mix these bound the speed-up at about 1.6x even if
-everything else halved.
+runs 1.8-2.0x faster on two threads (en-mix, 116 MB: 0.81-0.85 -> 0.45-0.46
+s; 200M Zipf tokens, 815 MB: 5.7-5.9 -> 2.9-3.0 s), encoding, which
+corpus.py spreads over the same ranges, 1.2-1.5x (0.11-0.12 -> 0.08 s on
+en-mix; on 200M tokens 0.7 -> 0.37 s or, when this virtual machine's page
+cache is slow to hand out fresh pages, 2.3 -> 2.0 s).  Once numba has
+started, scan + encode (encode_to_file) runs 1.68x faster on en-mix (1.01
+-> 0.60 s) and 1.67x on 200M tokens; the whole `fastw2v encode` command
+1.52x (1.23 -> 0.81 s) and 1.64x.  What stays serial: numba's start (0.23
+s, once per process whatever it runs, of which 0.16 s is numba importing
+scipy.linalg where scipy is installed), loading the other kernels from the
+cache (about 0.04 s), the vocabulary (0.05 s), merging (0.02 s) and the
+file's tail, fsync and commit (0.04 s).
 """
 from __future__ import annotations
 

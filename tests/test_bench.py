@@ -317,3 +317,26 @@ def test_mpi_projection_counts_the_rows_a_sync_moved():
     mpi.projection([{**run, "processes": 1}, run], lines, vocab)
     table = [line for line in lines if line.startswith("| 8 |") or line.startswith("| 64 |")]
     assert len(table) == 8 and all(line.count("%") == 1 for line in table)
+
+
+def test_scan_times_the_encode_alone_and_writes_what_the_command_writes(tmp_path):
+    """bench.scan's scan + encode timing runs encode_to_file in a child and
+    writes the same corpus as the `fastw2v encode` command it is compared
+    with, replacing no earlier output."""
+    from bench import scan
+    from fastw2v.corpus import open_corpus_file
+
+    text = tmp_path / "wp.txt"
+    text.write_text("".join(war_and_peace_lines(2000)), encoding="utf-8")
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR", tmp_path / "numba"))
+    by_command, alone = tmp_path / "command.fw2v", tmp_path / "alone.fw2v"
+    alone.write_bytes(b"an earlier output")
+    assert scan.encode(text, by_command, 2, cache) > 0
+    assert scan.scan_and_encode(text, alone, 2, cache) > 0
+    fingerprints = []
+    for path in (by_command, alone):
+        corpus = open_corpus_file(path)
+        fingerprints.append((corpus.fingerprint, corpus.vocab.words))
+        corpus.close()
+    assert fingerprints[0] == fingerprints[1]
+    assert fingerprints[0][1]

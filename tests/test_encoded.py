@@ -244,3 +244,16 @@ def test_an_encoded_file_trains_alone(text_files, tmp_path):
     encoded = encode(text_files[:1], tmp_path / "c.fw2v")
     result = CliRunner().invoke(main, ["train", str(encoded), str(text_files[1]), "-o", str(tmp_path / "v.bin")])
     assert_one_line_error(result, 2, "is an encoded corpus: train on it alone")
+
+
+@pytest.mark.parametrize("words", [["the", "été", "日本語", "😀", "a"], ["one"], [], ["new york", "a"], ["", "b"]])
+def test_vocabulary_words_are_stored_as_their_utf8_bytes_end_to_end(words):
+    """The vocabulary section: each word's bytes and where it ends, also for
+    words given from Python that hold a space (or are empty)."""
+    from fastw2v.corpus import _joined_words
+
+    joined, ends = _joined_words(words)
+    blobs = [w.encode("utf-8") for w in words]
+    assert joined == b"".join(blobs)
+    assert ends.tolist() == np.cumsum([len(b) for b in blobs]).tolist()
+    assert ends.dtype == np.int64
