@@ -412,14 +412,34 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
 
 
 @njit(cache=True, inline="always")
-def train_window(syn0, context, n_context, target, lr, syn1neg, negative, alias_prob, alias_index,
-                 syn1, codes, points, code_lengths, node_copy, node_base, sig, neg_log_sig, rng, t,
+def draw_window_outputs(syn1neg, target, negative, alias_prob, alias_index, rng, t, rows, labels):
+    """The negative-sampling outputs of one window: `target` (label 1) and
+    `negative` noise words drawn from the alias table (label 0, a draw equal
+    to the target dropped), their rows prefetched.  Returns how many."""
+    rows[0] = target
+    labels[0] = 1
+    prefetch_row(syn1neg, target)
+    n = 1
+    for _ in range(negative):
+        noise = draw_alias(rng, t, alias_prob, alias_index)
+        if noise != target:
+            rows[n] = noise
+            prefetch_row(syn1neg, noise)
+            labels[n] = 0
+            n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def train_window(syn0, context, n_context, target, lr, syn1neg, ns_rows, ns_labels, n_ns,
+                 syn1, codes, points, code_lengths, node_copy, node_base, sig, neg_log_sig,
                  rows, labels, grads, grad_in):
     """Window-batched skip-gram (HogBatch, Ji et al. 2016) for one centre
     word: the context rows predict `target` through one set of outputs,
-    the target and `negative` noise words drawn once for the whole window
-    (negative sampling) and the target's tree path (hierarchical softmax,
-    the nodes from node_base up in this thread's node_copy).  Returns the loss."""
+    the n_ns negative-sampling outputs drawn once for the whole window
+    (draw_window_outputs, one window ahead) and the target's tree path
+    (hierarchical softmax, the nodes from node_base up in this thread's
+    node_copy).  Returns the loss."""
     dim = syn0.shape[1]
     for c in range(n_context):
         prefetch_row(syn0, context[c])
@@ -427,19 +447,8 @@ def train_window(syn0, context, n_context, target, lr, syn1neg, negative, alias_
             grad_in[c, d] = 0.0
     loss = 0.0
     if syn1neg is not None:
-        rows[0] = target
-        labels[0] = 1
-        prefetch_row(syn1neg, target)
-        n = 1
-        for _ in range(negative):
-            noise = draw_alias(rng, t, alias_prob, alias_index)
-            if noise != target:
-                rows[n] = noise
-                prefetch_row(syn1neg, noise)
-                labels[n] = 0
-                n += 1
-        loss += window_block(syn0, context, n_context, syn1neg, rows, labels, n, lr, sig, neg_log_sig, True,
-                             grads, grad_in)
+        loss += window_block(syn0, context, n_context, syn1neg, ns_rows, ns_labels, n_ns, lr, sig, neg_log_sig,
+                             True, grads, grad_in)
     if syn1 is not None:
         shared = 0
         private = 0
@@ -511,6 +520,11 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
         rows = np.empty(n_outputs, dtype=np.int64)
         labels = np.empty(n_outputs, dtype=np.int64)
         context = np.empty(2 * window, dtype=np.int64)
+        ns_rows = np.empty((2, negative + 1), dtype=np.int64)  # this window's and the next one's
+        ns_labels = np.empty((2, negative + 1), dtype=np.int64)
+        ahead = 0
+        ahead_span = 0
+        ahead_n = 0
         grads = np.empty((2 * window, n_outputs), dtype=np.float32)
         grad_in = np.empty((2 * window, dim), dtype=np.float32)
         scores = np.empty(vocab, dtype=np.float64)
@@ -533,22 +547,42 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
                     if since_sync >= sync_every:
                         merge_hot(syn1, node_base, node_copy, node_snap)
                         since_sync = 0
-                span = window_span(window, dynamic_window, state, 0)
-                lo = max(0, i - span)
-                hi = min(n, i + span + 1)
                 if batch_window is not None:
+                    # the next window's span and outputs are drawn before this one trains, so that its rows
+                    # arrive meanwhile; the draws keep their order (span, noise, span, noise, ...), and a
+                    # window has context words, hence noise draws, exactly when its sentence has two words
+                    if i == 0:
+                        ahead_span = window_span(window, dynamic_window, state, 0)
+                        ahead_n = 0
+                        if syn1neg is not None and n > 1:
+                            ahead_n = draw_window_outputs(syn1neg, buf[0], negative, alias_prob, alias_index,
+                                                          state, 0, ns_rows[ahead], ns_labels[ahead])
+                    span = ahead_span
+                    n_ns = ahead_n
+                    current = ahead
+                    if i + 1 < n:
+                        ahead = 1 - current
+                        ahead_span = window_span(window, dynamic_window, state, 0)
+                        if syn1neg is not None:
+                            ahead_n = draw_window_outputs(syn1neg, buf[i + 1], negative, alias_prob, alias_index,
+                                                          state, 0, ns_rows[ahead], ns_labels[ahead])
+                    lo = max(0, i - span)
+                    hi = min(n, i + span + 1)
                     n_context = 0
                     for j in range(lo, hi):
                         if j != i:
                             context[n_context] = buf[j]
                             n_context += 1
                     if n_context:
-                        loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, negative, alias_prob,
-                                             alias_index, syn1, codes, points, code_lengths, node_copy, node_base,
-                                             sig, neg_log_sig, state, 0, rows, labels, grads, grad_in)
+                        loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, ns_rows[current],
+                                             ns_labels[current], n_ns, syn1, codes, points, code_lengths,
+                                             node_copy, node_base, sig, neg_log_sig, rows, labels, grads, grad_in)
                         examples += n_context
                         since_sync += n_context
                     continue
+                span = window_span(window, dynamic_window, state, 0)
+                lo = max(0, i - span)
+                hi = min(n, i + span + 1)
                 if sg:
                     if syn1neg is not None:
                         prefetch_row(syn1neg, buf[i])
