@@ -53,6 +53,14 @@ s of CPU, of which the noise rows alone gave 6.6 -> 5.0.  The batched mode
 prefetches its context, target and noise rows the same way: 5M tokens, 1
 thread, 3.9-4.1 -> 3.55-3.67 s of CPU; en-mix 1.14x pWord2Vec's words/s
 on 1 thread and 1.03x on 2 (bench/results/en-mix-prefetch-batch.md).
+Drawn as the window trains, a noise row had only the other draws' time to
+arrive, so the batched mode now draws the next window's span and outputs
+one window ahead (the draws keep their order: byte-identical vectors with
+one thread): en-mix, 1 epoch, alternating runs, 1.27-1.29M -> 1.37-1.42M
+words/s on 1 thread, 2.29-2.33M -> 2.41-2.46M on 2; against pWord2Vec in
+the same run 1.15x and 1.00x (bench/results/en-mix-lookahead-batch.md:
+pWord2Vec itself ran 8% faster than in the run before).  Prefetching the
+next window's new context rows as well was slower (1.34-1.35M, 2.28-2.36M).
 
 What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
 epochs): two single-thread processes side by side each keep their 1.62M
