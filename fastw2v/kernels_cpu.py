@@ -61,6 +61,12 @@ words/s on 1 thread, 2.29-2.33M -> 2.41-2.46M on 2; against pWord2Vec in
 the same run 1.15x and 1.00x (bench/results/en-mix-lookahead-batch.md:
 pWord2Vec itself ran 8% faster than in the run before).  Prefetching the
 next window's new context rows as well was slower (1.34-1.35M, 2.28-2.36M).
+CBOW draws one window ahead the same way (its draws are in the same order
+too): en-mix, 1 epoch, 3 alternating runs, 2.96-3.07M -> 3.12-3.25M words/s
+on 1 thread, 4.15-4.28M -> 4.36-4.55M on 2.  The classic skip-gram path
+still draws each pair's noise just before the pair (its speed unchanged:
+850-876k and 1.23M words/s against 861-883k and 1.21-1.22M); drawing the
+next pair ahead there is not tried yet.
 
 What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
 epochs): two single-thread processes side by side each keep their 1.62M
@@ -291,28 +297,19 @@ def softmax_step(h, hr, grad, out, target, lr, scores):
 
 
 @njit(cache=True, inline="always")
-def train_example(h, hr, grad, target, lr, syn1neg, negative, alias_prob, alias_index,
-                  syn1, codes, points, code_lengths, node_copy, node_base, syn1soft, scores, sig, neg_log_sig,
-                  rng, t, rows):
+def train_example(h, hr, grad, target, lr, syn1neg, rows, n,
+                  syn1, codes, points, code_lengths, node_copy, node_base, syn1soft, scores, sig, neg_log_sig):
     """All enabled output layers for (h[hr] -> target); returns the summed loss.
 
     The input is a row of a matrix rather than a 1-D view: creating views in
     the hot loop would touch the parent's reference count from every thread.
-    Negative sampling draws its noise words first (into `rows`, scratch of
-    negative + 1 ids) and steps through target and noise two rows at a time
+    Negative sampling steps through the n rows the caller drew (the target
+    first, then the noise words: draw_window_outputs) two rows at a time
     where they differ.  Tree nodes from node_base up are trained in this
     thread's node_copy (see train_parts).
     """
     loss = 0.0
     if syn1neg is not None:
-        rows[0] = target
-        n = 1
-        for _ in range(negative):
-            noise = draw_alias(rng, t, alias_prob, alias_index)
-            if noise != target:
-                rows[n] = noise
-                prefetch_row(syn1neg, noise)
-                n += 1
         k = 0
         while k < n:
             label = 1 if k == 0 else 0
@@ -420,21 +417,30 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
 
 
 @njit(cache=True, inline="always")
-def draw_window_outputs(syn1neg, target, negative, alias_prob, alias_index, rng, t, rows, labels):
-    """The negative-sampling outputs of one window: `target` (label 1) and
-    `negative` noise words drawn from the alias table (label 0, a draw equal
-    to the target dropped), their rows prefetched.  Returns how many."""
+def draw_pair_outputs(syn1neg, target, negative, alias_prob, alias_index, rng, t, rows):
+    """The negative-sampling outputs of one example: `target`, then
+    `negative` noise words drawn from the alias table (a draw equal to the
+    target dropped), the noise rows prefetched.  Returns how many."""
     rows[0] = target
-    labels[0] = 1
-    prefetch_row(syn1neg, target)
     n = 1
     for _ in range(negative):
         noise = draw_alias(rng, t, alias_prob, alias_index)
         if noise != target:
             rows[n] = noise
             prefetch_row(syn1neg, noise)
-            labels[n] = 0
             n += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def draw_window_outputs(syn1neg, target, negative, alias_prob, alias_index, rng, t, rows, labels):
+    """draw_pair_outputs for a window drawn ahead: the target's row
+    prefetched too, and the labels (1 for the target, 0 for noise) set."""
+    prefetch_row(syn1neg, target)
+    n = draw_pair_outputs(syn1neg, target, negative, alias_prob, alias_index, rng, t, rows)
+    labels[0] = 1
+    for k in range(1, n):
+        labels[k] = 0
     return n
 
 
@@ -555,10 +561,10 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
                     if since_sync >= sync_every:
                         merge_hot(syn1, node_base, node_copy, node_snap)
                         since_sync = 0
-                if batch_window is not None:
-                    # the next window's span and outputs are drawn before this one trains, so that its rows
-                    # arrive meanwhile; the draws keep their order (span, noise, span, noise, ...), and a
-                    # window has context words, hence noise draws, exactly when its sentence has two words
+                if batch_window is not None or not sg:
+                    # batched skip-gram and CBOW draw the next window's span and outputs before this one trains,
+                    # so that its rows arrive meanwhile; the draws keep their order (span, noise, span, noise,
+                    # ...), and a window has context words, hence noise draws, exactly when its sentence has two
                     if i == 0:
                         ahead_span = window_span(window, dynamic_window, state, 0)
                         ahead_n = 0
@@ -576,58 +582,61 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
                                                           state, 0, ns_rows[ahead], ns_labels[ahead])
                     lo = max(0, i - span)
                     hi = min(n, i + span + 1)
-                    n_context = 0
+                    if batch_window is not None:
+                        n_context = 0
+                        for j in range(lo, hi):
+                            if j != i:
+                                context[n_context] = buf[j]
+                                n_context += 1
+                        if n_context:
+                            loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, ns_rows[current],
+                                                 ns_labels[current], n_ns, syn1, codes, points, code_lengths,
+                                                 node_copy, node_base, sig, neg_log_sig, rows, labels, grads,
+                                                 grad_in)
+                            examples += n_context
+                            since_sync += n_context
+                        continue
+                    count = hi - lo - 1
+                    if count == 0:
+                        continue
+                    h[:] = 0.0
                     for j in range(lo, hi):
                         if j != i:
-                            context[n_context] = buf[j]
-                            n_context += 1
-                    if n_context:
-                        loss += train_window(syn0, context, n_context, buf[i], lr, syn1neg, ns_rows[current],
-                                             ns_labels[current], n_ns, syn1, codes, points, code_lengths,
-                                             node_copy, node_base, sig, neg_log_sig, rows, labels, grads, grad_in)
-                        examples += n_context
-                        since_sync += n_context
+                            add_row_to(h, syn0, buf[j])
+                    if cbow_mean:
+                        h *= np.float32(1.0 / count)
+                    grad[:] = 0.0
+                    loss += train_example(h, 0, grad, buf[i], lr, syn1neg, ns_rows[current], n_ns, syn1, codes,
+                                          points, code_lengths, node_copy, node_base, syn1soft, scores, sig,
+                                          neg_log_sig)
+                    scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
+                    for j in range(lo, hi):
+                        if j != i:
+                            add_to_row(syn0, buf[j], grad, scale)
+                    examples += 1.0
+                    since_sync += 1
                     continue
                 span = window_span(window, dynamic_window, state, 0)
                 lo = max(0, i - span)
                 hi = min(n, i + span + 1)
-                if sg:
+                if syn1neg is not None:
+                    prefetch_row(syn1neg, buf[i])
+                for j in range(lo, hi):
+                    if j == i:
+                        continue
+                    nxt = j + 2 if j + 1 == i else j + 1
+                    if nxt < hi:
+                        prefetch_row(syn0, buf[nxt])
+                    grad[:] = 0.0
+                    n_ns = 0
                     if syn1neg is not None:
-                        prefetch_row(syn1neg, buf[i])
-                    for j in range(lo, hi):
-                        if j == i:
-                            continue
-                        nxt = j + 2 if j + 1 == i else j + 1
-                        if nxt < hi:
-                            prefetch_row(syn0, buf[nxt])
-                        grad[:] = 0.0
-                        loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, negative,
-                                              alias_prob, alias_index, syn1, codes,
-                                              points, code_lengths, node_copy, node_base, syn1soft, scores,
-                                              sig, neg_log_sig, state, 0, rows)
-                        add_to_row(syn0, buf[j], grad, np.float32(1.0))
-                        examples += 1.0
-                        since_sync += 1
-                    continue
-                count = hi - lo - 1
-                if count == 0:
-                    continue
-                h[:] = 0.0
-                for j in range(lo, hi):
-                    if j != i:
-                        add_row_to(h, syn0, buf[j])
-                if cbow_mean:
-                    h *= np.float32(1.0 / count)
-                grad[:] = 0.0
-                loss += train_example(h, 0, grad, buf[i], lr, syn1neg, negative, alias_prob,
-                                      alias_index, syn1, codes, points, code_lengths,
-                                      node_copy, node_base, syn1soft, scores, sig, neg_log_sig, state, 0, rows)
-                scale = np.float32(1.0) if cbow_mean else np.float32(1.0 / count)
-                for j in range(lo, hi):
-                    if j != i:
-                        add_to_row(syn0, buf[j], grad, scale)
-                examples += 1.0
-                since_sync += 1
+                        n_ns = draw_pair_outputs(syn1neg, buf[i], negative, alias_prob, alias_index, state, 0, rows)
+                    loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, rows, n_ns, syn1, codes,
+                                          points, code_lengths, node_copy, node_base, syn1soft, scores, sig,
+                                          neg_log_sig)
+                    add_to_row(syn0, buf[j], grad, np.float32(1.0))
+                    examples += 1.0
+                    since_sync += 1
         if syn1 is not None:
             merge_hot(syn1, node_base, node_copy, node_snap)
         rng[part] = state[0]
