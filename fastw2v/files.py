@@ -23,7 +23,8 @@ output written in pieces can start each piece's writeback as it goes
 (``start_writeback``), so that the final fsync waits for the last pieces
 only: for an 80 MB corpus file, written 1 MB at a time, writing and fsync
 took 0.033-0.037 s against 0.051-0.052 s with all of the fsync at the end
-(4 alternating runs on this machine's disk).
+(4 alternating runs on this machine's disk); in `fastw2v encode` of 200M
+tokens (800 MB) the fsync went from 0.44 to 0.05 s (bench.scan --phases).
 """
 from __future__ import annotations
 

@@ -304,7 +304,7 @@ def train_example(h, hr, grad, target, lr, syn1neg, rows, n,
     The input is a row of a matrix rather than a 1-D view: creating views in
     the hot loop would touch the parent's reference count from every thread.
     Negative sampling steps through the n rows the caller drew (the target
-    first, then the noise words: draw_window_outputs) two rows at a time
+    first, then the noise words: draw_pair_outputs) two rows at a time
     where they differ.  Tree nodes from node_base up are trained in this
     thread's node_copy (see train_parts).
     """
@@ -565,6 +565,7 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
                     # batched skip-gram and CBOW draw the next window's span and outputs before this one trains,
                     # so that its rows arrive meanwhile; the draws keep their order (span, noise, span, noise,
                     # ...), and a window has context words, hence noise draws, exactly when its sentence has two
+                    # words or more
                     if i == 0:
                         ahead_span = window_span(window, dynamic_window, state, 0)
                         ahead_n = 0
