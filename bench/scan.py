@@ -77,14 +77,20 @@ print(time.perf_counter() - start)
 """
 
 
-def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
-    """Seconds of encode_to_file in a process whose numba has started."""
+def _run_child(script: str, corpus: Path, target: Path, threads: int, cache: Path) -> str:
+    """The last line a child running `script` on (corpus, target, threads)
+    prints; target is removed first, so no run replaces an earlier output."""
     target.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-c", WORK_CHILD, str(corpus), str(target), str(threads)],
+    proc = subprocess.run([sys.executable, "-c", script, str(corpus), str(target), str(threads)],
                           capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])
-    return float(proc.stdout.strip().splitlines()[-1])
+    return proc.stdout.strip().splitlines()[-1]
+
+
+def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
+    """Seconds of encode_to_file in a process whose numba has started."""
+    return float(_run_child(WORK_CHILD, corpus, target, threads, cache))
 
 
 # run in a child: the stages of encode_to_file, timed by wrapping the functions it calls
@@ -117,12 +123,7 @@ STAGES = ("numba start", "scan", "vocabulary", "encode and write")
 
 
 def phases(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
-    target.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-c", PHASES_CHILD, str(corpus), str(target), str(threads)],
-                          capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
-    if proc.returncode:
-        raise RuntimeError(proc.stderr[-2000:])
-    spent = json.loads(proc.stdout.strip().splitlines()[-1])
+    spent = json.loads(_run_child(PHASES_CHILD, corpus, target, threads, cache))
     spent["other"] = spent["total"] - sum(spent[s] for s in STAGES)
     return spent
 

@@ -163,6 +163,28 @@ def _lookup(buckets, hashes, starts, lengths, pool, h, word, at, length):
         slot = (slot + np.uint64(1)) & mask
 
 
+@njit(cache=True, inline="always")
+def _insert(buckets, hashes, starts, lengths, counts, first_seen, pool, state, slot, h, word, at, length, first):
+    """A new entry for word[at:at + length] (hash h, first seen at token
+    `first`) in the empty bucket `slot`, with a count of 0; returns it, or -1
+    when the table needs to grow first (entries, byte pool or bucket load)."""
+    entry = state[_N_ENTRIES]
+    if entry >= len(hashes) or state[_POOL_USED] + length > len(pool) or 2 * (entry + 1) > len(buckets):
+        return -1
+    buckets[slot] = entry
+    hashes[entry] = h
+    used = state[_POOL_USED]
+    starts[entry] = used
+    lengths[entry] = length
+    for k in range(length):
+        pool[used + k] = word[at + k]
+    state[_POOL_USED] = used + length
+    counts[entry] = 0
+    first_seen[entry] = first
+    state[_N_ENTRIES] = entry + 1
+    return entry
+
+
 @njit(cache=True, nogil=True)
 def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_seen, pool, state, ids_out, n_ids):
     """Tokenise data[start:], counting words and writing their entry ids (and
@@ -178,7 +200,6 @@ def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_
     """
     n = len(data)
     i = start
-    capacity = len(hashes)
     while i < n:
         c = classes[data[i]]
         if c != _WORD:
@@ -209,19 +230,10 @@ def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_
         length = j - i
         slot, entry = _lookup(buckets, hashes, starts, lengths, pool, h, data, i, length)
         if entry < 0:
-            ne = state[_N_ENTRIES]
-            if ne >= capacity or state[_POOL_USED] + length > len(pool) or 2 * (ne + 1) > len(buckets):
+            entry = _insert(buckets, hashes, starts, lengths, counts, first_seen, pool, state, slot, h, data, i,
+                            length, state[_TOKENS])
+            if entry < 0:
                 return i, n_ids
-            entry = ne
-            buckets[slot] = entry
-            hashes[entry] = h
-            starts[entry] = state[_POOL_USED]
-            lengths[entry] = length
-            pool[state[_POOL_USED]:state[_POOL_USED] + length] = data[i:j]
-            state[_POOL_USED] += length
-            counts[entry] = 0
-            first_seen[entry] = state[_TOKENS]
-            state[_N_ENTRIES] = ne + 1
         if counts[entry] == 0:
             state[_N_LIVE] += 1
         counts[entry] += 1
@@ -247,18 +259,10 @@ def _merge(buckets, hashes, starts, lengths, counts, first_seen, pool, state,
         h, length, at = their_hashes[t], their_lengths[t], their_starts[t]
         slot, entry = _lookup(buckets, hashes, starts, lengths, pool, h, their_pool, at, length)
         if entry < 0:
-            entry = state[_N_ENTRIES]
-            if entry >= len(hashes) or state[_POOL_USED] + length > len(pool) or 2 * (entry + 1) > len(buckets):
+            entry = _insert(buckets, hashes, starts, lengths, counts, first_seen, pool, state, slot, h, their_pool,
+                            at, length, token_base + their_first_seen[t])
+            if entry < 0:
                 return t
-            buckets[slot] = entry
-            hashes[entry] = h
-            starts[entry] = state[_POOL_USED]
-            lengths[entry] = length
-            pool[state[_POOL_USED]:state[_POOL_USED] + length] = their_pool[at:at + length]
-            state[_POOL_USED] += length
-            counts[entry] = 0
-            first_seen[entry] = token_base + their_first_seen[t]
-            state[_N_ENTRIES] = entry + 1
         if counts[entry] == 0 and their_counts[t] > 0:
             state[_N_LIVE] += 1
         counts[entry] += their_counts[t]
