@@ -514,6 +514,7 @@ def _encode_range(part, word_of_local: np.ndarray, max_len: int, fd: int, dtype:
                 nt, ne = _encode(block[lo:lo + ENCODE_BLOCK], word_of_local, max_len, state, kept, ended)
                 sink.add(kept[:nt])
                 ends.write(memoryview(ended[:ne]).cast("B"))
+        part.release_ids()
     except BaseException:
         ends.close()
         raise
