@@ -64,9 +64,11 @@ next window's new context rows as well was slower (1.34-1.35M, 2.28-2.36M).
 CBOW draws one window ahead the same way (its draws are in the same order
 too): en-mix, 1 epoch, 3 alternating runs, 2.96-3.07M -> 3.12-3.25M words/s
 on 1 thread, 4.15-4.28M -> 4.36-4.55M on 2.  The classic skip-gram path
-still draws each pair's noise just before the pair (its speed unchanged:
-850-876k and 1.23M words/s against 861-883k and 1.21-1.22M); drawing the
-next pair ahead there is not tried yet.
+draws each pair's noise words while the pair before it in the window
+trains (the draws in their order: byte-identical vectors with one thread):
+en-mix, 1 epoch, 3 alternating rounds on an AMD EPYC machine, 754k -> 1.05M
+words/s on 1 thread (1.43x in the same round), 1.39M -> 1.84M on 2 (1.33x),
+quality unchanged (bench/results/en-mix-lookahead-classic.md, -quality.md).
 
 What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
 epochs): two single-thread processes side by side each keep their 1.62M
@@ -620,24 +622,35 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
                 span = window_span(window, dynamic_window, state, 0)
                 lo = max(0, i - span)
                 hi = min(n, i + span + 1)
+                # each pair's noise words are drawn while the pair before it in the window trains (the
+                # window's first pair's at its start), so that their rows arrive meanwhile; the draws keep
+                # their order
+                current = 0
+                n_ns = 0
                 if syn1neg is not None:
                     prefetch_row(syn1neg, buf[i])
+                    if hi - lo > 1:
+                        n_ns = draw_pair_outputs(syn1neg, buf[i], negative, alias_prob, alias_index, state, 0,
+                                                 ns_rows[current])
                 for j in range(lo, hi):
                     if j == i:
                         continue
                     nxt = j + 2 if j + 1 == i else j + 1
+                    ahead_n = 0
                     if nxt < hi:
                         prefetch_row(syn0, buf[nxt])
+                        if syn1neg is not None:
+                            ahead_n = draw_pair_outputs(syn1neg, buf[i], negative, alias_prob, alias_index, state,
+                                                        0, ns_rows[1 - current])
                     grad[:] = 0.0
-                    n_ns = 0
-                    if syn1neg is not None:
-                        n_ns = draw_pair_outputs(syn1neg, buf[i], negative, alias_prob, alias_index, state, 0, rows)
-                    loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, rows, n_ns, syn1, codes,
-                                          points, code_lengths, node_copy, node_base, syn1soft, scores, sig,
-                                          neg_log_sig)
+                    loss += train_example(syn0, buf[j], grad, buf[i], lr, syn1neg, ns_rows[current], n_ns, syn1,
+                                          codes, points, code_lengths, node_copy, node_base, syn1soft, scores,
+                                          sig, neg_log_sig)
                     add_to_row(syn0, buf[j], grad, np.float32(1.0))
                     examples += 1.0
                     since_sync += 1
+                    current = 1 - current
+                    n_ns = ahead_n
         if syn1 is not None:
             merge_hot(syn1, node_base, node_copy, node_snap)
         rng[part] = state[0]
