@@ -69,6 +69,9 @@ trains (the draws in their order: byte-identical vectors with one thread):
 en-mix, 1 epoch, 3 alternating rounds on an AMD EPYC machine, 754k -> 1.05M
 words/s on 1 thread (1.43x in the same round), 1.39M -> 1.84M on 2 (1.33x),
 quality unchanged (bench/results/en-mix-lookahead-classic.md, -quality.md).
+Drawing the next window's span and first pair during a window's last pair
+as well was not faster (5 alternating rounds: 0.92x on 1 thread, 1.05x on
+2, within this machine's noise).
 
 What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
 epochs): two single-thread processes side by side each keep their 1.62M
