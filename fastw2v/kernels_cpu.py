@@ -539,7 +539,7 @@ def train_parts(syn0, syn1neg, syn1, syn1soft, tokens, offsets, part_bounds, kee
         rows = np.empty(n_outputs, dtype=np.int64)
         labels = np.empty(n_outputs, dtype=np.int64)
         context = np.empty(2 * window, dtype=np.int64)
-        ns_rows = np.empty((2, negative + 1), dtype=np.int64)  # this window's and the next one's
+        ns_rows = np.empty((2, negative + 1), dtype=np.int64)  # this window's (pair's) and the next one's
         ns_labels = np.empty((2, negative + 1), dtype=np.int64)
         ahead = 0
         ahead_span = 0
