@@ -13,8 +13,8 @@ MADV_DONTNEED; a later load maps back what it touches from the page cache,
 no disk read; 5-7 ms the first call, under 1 ms the later ones): the corpus
 loader calls it before the corpus takes memory, the scanner after loading
 its kernels and before its buffers grow, and the training driver after
-loading the training kernel, before the output weights fill.  Only mappings without a private copy are
-released: the pages the dynamic loader wrote (relocations) are the
+loading the training kernel, before the output weights fill.  Only
+mappings without a private copy are released: the pages the dynamic loader wrote (relocations) are the
 process's own and stay.
 
 The heap's free pages.  glibc's malloc raises its mmap threshold (up to 32
@@ -79,20 +79,16 @@ def fix_mmap_threshold() -> None:
             mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
 
 
-def _hand_back(mappings) -> int:
-    """malloc_trim, then madvise(MADV_DONTNEED) each (start, end, resident)
-    mapping; returns the resident bytes of those released."""
+def _hand_back(spans) -> list[bool]:
+    """malloc_trim, then madvise(MADV_DONTNEED) each (start, end) span;
+    whether each was released."""
     libc = ctypes.CDLL(None, use_errno=True)
     trim = getattr(libc, "malloc_trim", None)  # glibc's
     if trim is not None:
         trim(0)
     madvise = libc.madvise
     madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-    released = 0
-    for start, end, resident in mappings:
-        if resident and madvise(start, end - start, MADV_DONTNEED) == 0:
-            released += resident
-    return released
+    return [madvise(start, end - start, MADV_DONTNEED) == 0 for start, end in spans]
 
 
 def release_file_pages(name: str) -> int:
@@ -102,24 +98,25 @@ def release_file_pages(name: str) -> int:
     if not sys.platform.startswith("linux"):
         return 0
     try:
-        mappings = clean_mappings(name)
+        resident = [m for m in clean_mappings(name) if m[2]]
     except OSError:
         return 0
-    return _hand_back(mappings)
+    released = _hand_back([(start, end) for start, end, _ in resident])
+    return sum(nbytes for (_, _, nbytes), done in zip(resident, released) if done)
 
 
-_compiler_mappings: list = []
+_compiler_spans: list = []
 
 
 def release_compiler_pages() -> None:
     """release_file_pages of LLVM's library.  Its clean mappings are found
     once: they stay mapped, and stay clean, being read-only; reading smaps
-    is 4 of a call's 6 ms.  Later calls hand back all of each mapping."""
+    is 4 of a call's 6 ms.  Every call hands back all of each mapping."""
     if not sys.platform.startswith("linux"):
         return
-    if not _compiler_mappings:
+    if not _compiler_spans:
         try:
-            _compiler_mappings.extend((start, end, end - start) for start, end, _ in clean_mappings(COMPILER_LIBRARY))
+            _compiler_spans.extend((start, end) for start, end, _ in clean_mappings(COMPILER_LIBRARY))
         except OSError:
             return
-    _hand_back(_compiler_mappings)
+    _hand_back(_compiler_spans)
