@@ -12,13 +12,14 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fastw2v.distributed import child_environment
+from fastw2v.distributed import _wait_until_read, child_environment
 
 MPIEXEC = shutil.which("mpiexec") or str(Path(sys.executable).parent / "mpiexec")
 
@@ -245,6 +246,40 @@ def test_an_uncaught_error_in_a_script_ends_the_job(corpus, tmp_path, monkeypatc
     assert since_the_failure() < 30, result.stderr
     assert result.returncode == 1
     assert "ValueError: the script's own bug" in result.stderr
+
+
+def test_an_abort_waits_until_the_launcher_has_read_the_output():
+    """MPI_Abort ends the launcher's reading: a traceback still in the pipe
+    was lost (CI: the test above found an empty stderr)."""
+    read, write = os.pipe()
+    with os.fdopen(write, "w") as stream, os.fdopen(read, "rb", buffering=0) as reader:
+        stream.write("Traceback ...\n" * 200)
+        stream.flush()
+        got = []
+        launcher = threading.Timer(0.3, lambda: got.append(reader.read(1 << 16)))
+        start = time.monotonic()
+        launcher.start()
+        _wait_until_read([stream], timeout=10)
+        waited = time.monotonic() - start
+        launcher.join()
+        assert got and len(got[0]) == len("Traceback ...\n") * 200
+        assert 0.25 < waited < 5
+
+
+def test_an_abort_waits_no_longer_than_its_timeout_for_an_unread_pipe(tmp_path):
+    read, write = os.pipe()
+    with os.fdopen(write, "w") as stream, os.fdopen(read, "rb") as _:
+        stream.write("never read\n")
+        stream.flush()
+        start = time.monotonic()
+        _wait_until_read([stream], timeout=0.2)
+        assert 0.15 < time.monotonic() - start < 2
+    with open(tmp_path / "log", "w") as log:  # a file is not a pipe: nothing to wait for
+        log.write("x" * 1000)
+        log.flush()
+        start = time.monotonic()
+        _wait_until_read([log], timeout=5)
+        assert time.monotonic() - start < 1
 
 
 def test_a_killed_rank_ends_the_job(corpus, tmp_path):
