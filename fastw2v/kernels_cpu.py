@@ -73,6 +73,15 @@ Drawing the next window's span and first pair during a window's last pair
 as well was not faster (5 alternating rounds: 0.92x on 1 thread, 1.05x on
 2, within this machine's noise).
 
+Tiles: the batched step (window_block) scores 2 context rows against 2
+output rows per pass and updates 4 rows per pass over the row it writes;
+a profile of the step before showed the time in loads and in short
+horizontal reductions, not in the multiply-adds.  en-mix's first 5M
+tokens, 1 thread, 5 alternating rounds: batched skip-gram HS 1.08M ->
+1.41M words/s, batched NS 1.93M -> 2.42M.  Prefetching the next
+window's tree path as well was within this machine's noise (1.01x
+batched, 1.08x classic in 4 rounds of +-10%), so it is not done.
+
 What two threads cost (batched skip-gram NS, 5M tokens of en-mix, 2
 epochs): two single-thread processes side by side each keep their 1.62M
 words/s, two threads of one process reach 2.73M, not 3.24M.  The parts are
@@ -376,6 +385,65 @@ def add_two_rows(dst, dr, src, r1, g1, r2, g2):
 
 
 @njit(cache=True, inline="always")
+def dot_2x2(a, a1, a2, b, b1, b2):
+    """The four dot products of rows a[a1], a[a2] with b[b1], b[b2] in one pass."""
+    s11 = np.float32(0.0)
+    s12 = np.float32(0.0)
+    s21 = np.float32(0.0)
+    s22 = np.float32(0.0)
+    for d in range(a.shape[1]):
+        x1 = a[a1, d]
+        x2 = a[a2, d]
+        y1 = b[b1, d]
+        y2 = b[b2, d]
+        s11 += x1 * y1
+        s12 += x1 * y2
+        s21 += x2 * y1
+        s22 += x2 * y2
+    return s11, s12, s21, s22
+
+
+@njit(cache=True, inline="always")
+def add_four_rows(dst, dr, src, r1, g1, r2, g2, r3, g3, r4, g4):
+    """dst[dr] += g1 src[r1] + ... + g4 src[r4] in one pass over dst[dr]."""
+    for d in range(dst.shape[1]):
+        dst[dr, d] += (g1 * src[r1, d] + g2 * src[r2, d]) + (g3 * src[r3, d] + g4 * src[r4, d])
+
+
+@njit(cache=True, inline="always")
+def block_scores(syn0, context, n_context, out, rows, n_rows, scores):
+    """scores[c, k] = syn0[context[c]] . out[rows[k]], in tiles of two
+    context rows by two output rows (four products per pass over four rows)."""
+    c = 0
+    while c + 1 < n_context:
+        w1 = context[c]
+        w2 = context[c + 1]
+        k = 0
+        while k + 1 < n_rows:
+            s11, s12, s21, s22 = dot_2x2(syn0, w1, w2, out, rows[k], rows[k + 1])
+            scores[c, k] = s11
+            scores[c, k + 1] = s12
+            scores[c + 1, k] = s21
+            scores[c + 1, k + 1] = s22
+            k += 2
+        if k < n_rows:
+            s1, s2 = dot_two(out, rows[k], syn0, w1, w2)
+            scores[c, k] = s1
+            scores[c + 1, k] = s2
+        c += 2
+    if c < n_context:
+        w = context[c]
+        k = 0
+        while k + 1 < n_rows:
+            s1, s2 = dot_two(syn0, w, out, rows[k], rows[k + 1])
+            scores[c, k] = s1
+            scores[c, k + 1] = s2
+            k += 2
+        if k < n_rows:
+            scores[c, k] = dot_rows(syn0, w, out, rows[k])
+
+
+@njit(cache=True, inline="always")
 def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, neg_log_sig, clamp, grads,
                  grad_in):
     """The batched step of one window against one output matrix: every
@@ -387,37 +455,46 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
     out[rows[k]] += sum_c G[c, k] syn0[context[c]].  A row that appears
     twice (a noise word drawn twice) receives both updates.  Returns the loss.
 
-    Each loop handles two rows per pass over the row it writes or reads
-    most (as dot_two does): on 5M tokens of en-mix, 1 thread, this took the
-    batched epoch from 4.52 to 3.63 s of CPU (the classic path 5.88 s);
-    three outputs and four context rows per pass were slower (3.99 s), the
-    windows being too small to fill the wider tiles."""
+    Three passes, each reading as few rows per multiply-add as the small
+    blocks allow: the scores in tiles of 2 context by 2 output rows
+    (block_scores), all gradients from the scores, then four output rows per
+    pass over grad_in[c] and four context rows per pass over out[rows[k]].
+    Against two outputs per pass for all three and the gradient taken as
+    each score came (dim 100, one thread, a window's tree path or
+    negatives in a microbenchmark of en-mix-like windows): 23.2 -> 17.4 ns
+    per (context, output) pair for the tree path, 42 -> 28 ns for the
+    negatives.  Eight output rows per pass over grad_in[c] gained nothing
+    more (17.3 ns)."""
+    block_scores(syn0, context, n_context, out, rows, n_rows, grads)
     loss = 0.0
-    for c in range(n_context):  # scores: two outputs per pass over the input row
-        w = context[c]
+    for c in range(n_context):
+        for k in range(n_rows):
+            g, step_loss = logistic_gradient(grads[c, k], labels[k], lr, sig, neg_log_sig, clamp)
+            grads[c, k] = g
+            loss += step_loss
+    for c in range(n_context):
         k = 0
-        while k < n_rows:
-            if k + 1 < n_rows:
-                f1, f2 = dot_two(syn0, w, out, rows[k], rows[k + 1])
-                g2, loss2 = logistic_gradient(f2, labels[k + 1], lr, sig, neg_log_sig, clamp)
-                grads[c, k + 1] = g2
-                loss += loss2
-            else:
-                f1 = dot_rows(syn0, w, out, rows[k])
-            g1, loss1 = logistic_gradient(f1, labels[k], lr, sig, neg_log_sig, clamp)
-            grads[c, k] = g1
-            loss += loss1
-            k += 2
-    for c in range(n_context):  # input gradients: two outputs per pass over grad_in[c]
-        for k in range(0, n_rows - 1, 2):
+        while k + 3 < n_rows:
+            add_four_rows(grad_in, c, out, rows[k], grads[c, k], rows[k + 1], grads[c, k + 1],
+                          rows[k + 2], grads[c, k + 2], rows[k + 3], grads[c, k + 3])
+            k += 4
+        if k + 1 < n_rows:
             add_two_rows(grad_in, c, out, rows[k], grads[c, k], rows[k + 1], grads[c, k + 1])
-        if n_rows % 2:
-            add_row(grad_in, c, out, rows[n_rows - 1], grads[c, n_rows - 1])
-    for k in range(n_rows):  # output updates: two context rows per pass over out[rows[k]]
-        for c in range(0, n_context - 1, 2):
-            add_two_rows(out, rows[k], syn0, context[c], grads[c, k], context[c + 1], grads[c + 1, k])
-        if n_context % 2:
-            add_row(out, rows[k], syn0, context[n_context - 1], grads[n_context - 1, k])
+            k += 2
+        if k < n_rows:
+            add_row(grad_in, c, out, rows[k], grads[c, k])
+    for k in range(n_rows):
+        r = rows[k]
+        c = 0
+        while c + 3 < n_context:
+            add_four_rows(out, r, syn0, context[c], grads[c, k], context[c + 1], grads[c + 1, k],
+                          context[c + 2], grads[c + 2, k], context[c + 3], grads[c + 3, k])
+            c += 4
+        if c + 1 < n_context:
+            add_two_rows(out, r, syn0, context[c], grads[c, k], context[c + 1], grads[c + 1, k])
+            c += 2
+        if c < n_context:
+            add_row(out, r, syn0, context[c], grads[c, k])
     return loss
 
 

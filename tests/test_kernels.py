@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_parts
+from fastw2v.kernels_cpu import merge_hot, sigmoid_tables, train_parts, window_block
 from fastw2v.sampling import build_alias_table, draw_alias, next_below, stream_seed
 
 V, DIM = 12, 8
@@ -173,6 +173,48 @@ def test_kernel_matches_numpy_reference(sg, layer, cbow_mean, batch, hot):
     assert rng[0] == ref_rng[0]  # the same number of draws was consumed
     if layer != "softmax":
         assert ref.saturated > 0  # the |f| >= 6 branch was exercised
+
+
+@pytest.mark.parametrize("clamp", [True, False], ids=["negatives", "tree-path"])
+def test_window_block_of_every_shape_matches_numpy(clamp):
+    """The batched step's tiles (2 x 2 scores, 4 rows a pass, their edges)
+    for 1-7 context rows against 1-9 output rows, one output row twice."""
+    rs = np.random.RandomState(5)
+    sig, nls = sigmoid_tables()
+    lr = np.float32(0.05)
+    for n_context in range(1, 8):
+        for n_rows in range(1, 10):
+            syn0 = ((rs.rand(20, DIM) - 0.5) * 2).astype(np.float32)
+            out = ((rs.rand(20, DIM) - 0.5) * 6).astype(np.float32)  # some scores pass +-6
+            context = rs.choice(20, n_context, replace=False).astype(np.int64)
+            rows = rs.choice(20, n_rows, replace=False).astype(np.int64)
+            if n_rows > 2:
+                rows[-1] = rows[0]
+            labels = rs.randint(2, size=n_rows).astype(np.int64)
+            grads = np.zeros((8, 10), np.float32)
+            grad_in = np.zeros((8, DIM), np.float32)
+            got_out = out.copy()
+            loss = window_block(syn0, context, n_context, got_out, rows, labels, n_rows, lr, sig, nls, clamp,
+                                grads, grad_in)
+
+            want_out = out.copy()
+            want_in = np.zeros((n_context, DIM), np.float32)
+            want_loss = 0.0
+            for c in range(n_context):
+                for k in range(n_rows):
+                    f = float(np.dot(syn0[context[c]], out[rows[k]]))
+                    z = f
+                    if abs(f) < 6:  # inside the table: its bin's centre
+                        z = -6.0 + (np.floor((f + 6.0) / 12.0 * 1024) + 0.5) * 12.0 / 1024
+                    want_loss += neg_log_sigmoid(z if labels[k] else -z)
+                    if not clamp and abs(f) >= 6:
+                        continue
+                    g = np.float32((labels[k] - sigmoid(f)) * lr)
+                    want_in[c] += g * out[rows[k]]
+                    want_out[rows[k]] += g * syn0[context[c]]
+            np.testing.assert_allclose(grad_in[:n_context], want_in, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(got_out, want_out, rtol=1e-5, atol=1e-6)
+            assert loss == pytest.approx(want_loss, rel=1e-6)
 
 
 def test_merge_hot_keeps_the_changes_of_every_thread():
