@@ -457,7 +457,8 @@ def window_block(syn0, context, n_context, out, rows, labels, n_rows, lr, sig, n
 
     Three passes, each reading as few rows per multiply-add as the small
     blocks allow: the scores in tiles of 2 context by 2 output rows
-    (block_scores), all gradients from the scores, then four output rows per
+    (block_scores, into grads), all gradients from the scores (in place),
+    then four output rows per
     pass over grad_in[c] and four context rows per pass over out[rows[k]].
     Against two outputs per pass for all three and the gradient taken as
     each score came (dim 100, one thread, a window's tree path or
