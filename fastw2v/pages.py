@@ -14,8 +14,8 @@ no disk read; 5-7 ms the first call, under 1 ms the later ones): the corpus
 loader calls it before the corpus takes memory, the scanner after loading
 its kernels and before its buffers grow, and the training driver after
 loading the training kernel, before the output weights fill.  Only
-mappings without a private copy are released: the pages the dynamic loader wrote (relocations) are the
-process's own and stay.
+mappings without a private copy are released: the pages the dynamic
+loader wrote (relocations) are the process's own and stay.
 
 The heap's free pages.  glibc's malloc raises its mmap threshold (up to 32
 MB) each time a large block returned by mmap is freed, as the scan's
