@@ -38,8 +38,11 @@ thread so sees its own updates of those nodes at once and the others' after
 at most sync_every examples.  On 5.4M tokens of en-mix, 2 threads, 63 nodes
 merged every 256 examples: skip-gram HS 0.52-0.54M -> 0.75-0.90M words/s,
 CBOW HS 1.7M -> 2.5-2.7M, the training loss 0.04% (skip-gram) and 0.1%
-(CBOW) higher.  The same for the output rows of the 63 or 255 most frequent
-words did not speed negative sampling up, so NS rows are all shared.
+(CBOW) higher.  The window-batched step, which trains an example in about
+half the time, keeps 255 nodes and merges every 4096 examples (train.py
+gives the measurements).  The same for the output rows of the 63 or 255
+most frequent words did not speed negative sampling up, so NS rows are all
+shared.
 
 Prefetch: the classic path waits on random rows, so it asks the CPU for
 them before it needs them (llvm.prefetch through a numba intrinsic, every

@@ -42,6 +42,13 @@ from .vocab import Vocabulary
 WORDS_PER_PART = 1 << 18   # per thread and call for skip-gram NS, window 5 (about 0.5 s)
 HOT_NODES = 63             # tree nodes next to the root that each thread trains in a private copy
 SYNC_EVERY = 256           # examples between merges of those copies into the shared weights
+# The window-batched step trains an example in about half the time, so the same merges took a larger share of
+# it.  Batched skip-gram HS, 5M tokens of en-mix, 2 threads, 6 alternating rounds in one process: 63 nodes merged
+# every 256 examples 1.71M words/s, 255 every 256 1.61M, every 1024 1.85M, every 4096 1.99M; 1023 every 4096 1.99M
+# (4 rounds, against 2.21M for 255); the loss 0.06% higher, 5-epoch quality unchanged (bench/results/en-mix-hot.md).
+# The per-pair path gained nothing from the same (1.20M words/s with 63 every 256, 1.16M with 255 every 4096).
+BATCHED_HOT_NODES = 255
+BATCHED_SYNC_EVERY = 4096
 STRUCTURAL = ("sg", "dim", "hs", "softmax", "cbow_mean")
 
 
@@ -819,7 +826,9 @@ class _CpuRunner:
         self.words_per_call = self.n_parts * words_per_part(cfg, len(model.vocab))
         self.max_sentence = max(corpus.max_sentence, 1)
         # one thread contends with no one: it writes the shared rows directly
-        self.hot_nodes = HOT_NODES if self.n_parts > 1 else 0
+        hot_nodes, self.sync_every = ((BATCHED_HOT_NODES, BATCHED_SYNC_EVERY) if cfg.batch_window
+                                      else (HOT_NODES, SYNC_EVERY))
+        self.hot_nodes = hot_nodes if self.n_parts > 1 else 0
         self.rng = np.zeros(self.n_parts, dtype=np.uint64)
         self.loss = np.zeros(self.n_parts, dtype=np.float64)
         self.examples = np.zeros(self.n_parts, dtype=np.float64)
@@ -832,7 +841,7 @@ class _CpuRunner:
         train_parts(m.syn0, m.syn1neg, m.syn1, m.syn1soft, tokens, offsets, part_bounds, t.keep,
                     t.alias_prob, t.alias_index, t.codes, t.points, t.code_lengths, t.sig, t.neg_log_sig,
                     cfg.sg, cfg.cbow_mean, cfg.window, cfg.dynamic_window, cfg.negative,
-                    cfg.batch_window or None, lr0, lr1, self.max_sentence, self.hot_nodes, SYNC_EVERY,
+                    cfg.batch_window or None, lr0, lr1, self.max_sentence, self.hot_nodes, self.sync_every,
                     self.rng, self.loss, self.examples)
 
     def compile(self) -> float:
