@@ -45,7 +45,7 @@ SYNC_EVERY = 256           # examples between merges of those copies into the sh
 # The window-batched step trains an example in about half the time, so the same merges took a larger share of
 # it.  Batched skip-gram HS, 5M tokens of en-mix, 2 threads, 6 alternating rounds in one process: 63 nodes merged
 # every 256 examples 1.71M words/s, 255 every 256 1.61M, every 1024 1.85M, every 4096 1.99M; 1023 every 4096 1.99M
-# (4 rounds, against 2.21M for 255); the loss 0.06% higher, 5-epoch quality unchanged (bench/results/en-mix-hot.md).
+# (4 rounds, against 2.21M for 255); the loss 0.06% higher, 5-epoch quality unchanged (bench/results/en-mix-hot*.md).
 # The per-pair path gained nothing from the same (1.20M words/s with 63 every 256, 1.16M with 255 every 4096).
 BATCHED_HOT_NODES = 255
 BATCHED_SYNC_EVERY = 4096
