@@ -10,6 +10,20 @@ an id stream in which ``LINE_END`` marks the end of a line.  The stream is
 spooled to a file (or kept in memory for small jobs), so memory does not grow
 with the corpus, and every input, a pipe included, is read exactly once.
 
+The id stream.  Each id goes into one 16-bit unit when it is below 0x7FFF
+and into two otherwise (_pack_ids).  Entries are numbered in order of first
+sighting, so frequent words have small numbers: on en-mix 95.5% of the ids
+take one unit, 2.09 bytes a token against the 4 of int32 (the stream 86 ->
+45 MB), packed and unpacked at about 1 ns an id (21M ids: 0.013 and 0.016
+s; LEB128 varints, 1.74 bytes, took 0.08 s each way, their branches being
+unpredictable).  The encoder reads each stream once and hands back what it
+has read as it goes (punched out of the spool file, or dropped from memory),
+so that the pages of the corpus file it writes can be pages just freed: on
+this virtual machine a fresh page costs about ten times a reused one
+(writing 85 MB to a file: 0.22 s against 0.02 s), and encoding en-mix took
+0.11 s on one thread against 0.19 s when nothing was handed back (0.087
+against 0.136 s on two; 6 alternating runs in one process).
+
 Parallel scan.  A plain file is cut into byte ranges of about equal size,
 each cut just after an ASCII whitespace byte (a token never spans a cut, and
 no UTF-8 character contains an ASCII byte), and each range is scanned by one
@@ -56,13 +70,14 @@ import numpy as np
 from numba import njit
 
 from .files import Input, InputError, is_compressed, open_binary
-from .pages import release_compiler_pages
+from .pages import release_compiler_pages, release_file_range
 from .vocab import WordCounts
 
 BLOCK_BYTES = 1 << 20       # bytes scanned per call
 RANGE_MIN_BYTES = 1 << 24   # plain files are cut into ranges no smaller than this
 LINE_END = -1               # in the id stream: a line ended
 SPOOL_IN_MEMORY_BYTES = 1 << 26  # inputs smaller than this keep their id stream in memory
+SPOOL_RELEASE_BYTES = 1 << 22    # a spool file's read bytes are released in pieces of this
 
 # byte classes
 _WORD, _SPACE, _NEWLINE, _LEAD = 0, 1, 2, 3
@@ -268,6 +283,45 @@ def _merge(buckets, hashes, starts, lengths, counts, first_seen, pool, state,
         counts[entry] += their_counts[t]
         entries[t] = entry
     return len(their_hashes)
+
+
+@njit(cache=True, nogil=True)
+def _pack_ids(ids, n, out):
+    """ids[:n] as uint16 units, in out (at least 2n long); returns how many.
+    A value v = id + 1 (LINE_END is 0) below 0x8000 takes one unit; a larger
+    one two, the first holding 0x8000 | v >> 16 (values below 2**31)."""
+    at = 0
+    for k in range(n):
+        v = np.uint32(ids[k] + 1)
+        if v < 0x8000:
+            out[at] = np.uint16(v)
+            at += 1
+        else:
+            out[at] = np.uint16(0x8000 | (v >> np.uint32(16)))
+            out[at + 1] = np.uint16(v & np.uint32(0xFFFF))
+            at += 2
+    return at
+
+
+@njit(cache=True, nogil=True)
+def _unpack_ids(packed, n_units, out):
+    """The ids of the whole values in packed[:n_units] (from _pack_ids), into
+    out (at least n_units long); returns (units read, ids written): a
+    value cut at the end is left for the next call."""
+    at = 0
+    n = 0
+    while at < n_units:
+        u = np.uint32(packed[at])
+        if u < 0x8000:
+            out[n] = np.int32(u) - 1
+            at += 1
+        else:
+            if at + 1 == n_units:
+                break
+            out[n] = np.int32(((u & np.uint32(0x7FFF)) << np.uint32(16)) | np.uint32(packed[at + 1])) - 1
+            at += 2
+        n += 1
+    return at, n
 
 
 @njit(cache=True)
@@ -584,29 +638,68 @@ def _blocks(f, limit: int | None, stop: threading.Event | None = None):
 
 @dataclass
 class RangeScan:
-    """One range's table and id stream (in a spool file or arrays in memory)."""
+    """One range's table and id stream: its entry ids and LINE_END marks,
+    packed by _pack_ids, in a spool file or in memory."""
 
     range: ByteRange
     table: Table
-    ids: list = field(default_factory=list)   # int32 arrays, when kept in memory
-    spool: object = None                      # an unnamed temporary file of int32 ids, when spooled
+    ids: list = field(default_factory=list)   # packed blocks (uint16 arrays), when kept in memory
+    spool: object = None                      # an unnamed temporary file of packed blocks, when spooled
     n_ids: int = 0
     counts: np.ndarray = None                 # tokens of each of its table's entries (once merged)
     nul_bytes: int = 0
     looks_binary: bool = False
+    _packed: np.ndarray = None                # the packing buffer
+
+    def add_ids(self, ids: np.ndarray, n: int) -> None:
+        """Append ids[:n] to the stream."""
+        if self._packed is None or len(self._packed) < 2 * n:
+            self._packed = np.empty(2 * max(n, len(ids)), dtype=np.uint16)
+        units = _pack_ids(ids, n, self._packed)
+        self.n_ids += n
+        if self.spool is not None:
+            self.spool.write(memoryview(self._packed[:units]).cast("B"))
+        else:
+            self.ids.append(self._packed[:units].copy())
 
     def id_blocks(self, block_items: int = 1 << 20):
-        """The range's id stream (entry ids of its own table, LINE_END marks) in blocks."""
+        """The stream, read once, as int32 blocks of at most block_items
+        (>= 2) ids, each valid until the next is asked for.  What has been
+        read is released as it goes (dropped from memory, or punched out of
+        the spool file), so that the pages the encoder then writes can be
+        those just freed rather than fresh ones."""
+        self._packed = None
+        out = np.empty(block_items, dtype=np.int32)
         if self.spool is None:
-            yield from self.ids
+            while self.ids:
+                packed = self.ids.pop(0)  # whole values: a block of add_ids
+                at = 0
+                while at < len(packed):
+                    used, n = _unpack_ids(packed[at:at + block_items], min(block_items, len(packed) - at), out)
+                    at += used
+                    yield out[:n]
             return
         self.spool.seek(0)
-        buf = np.empty(block_items, dtype=np.int32)
+        fd = self.spool.fileno()
+        buf = np.empty(block_items, dtype=np.uint16)
+        raw = memoryview(buf).cast("B")
+        offset = released = have = 0  # have: bytes at the front of buf not decoded yet
         while True:
-            n = self.spool.readinto(memoryview(buf).cast("B")) // 4
-            if not n:
+            got = self.spool.readinto(raw[have:])
+            if not got:
+                if have:
+                    raise ValueError("the spooled id stream ends inside a value")
                 return
-            yield buf[:n]
+            offset += got
+            have += got
+            used, n = _unpack_ids(buf, have // 2, out)
+            left = have - 2 * used
+            raw[:left] = bytes(raw[2 * used:have])
+            have = left
+            if offset - released >= SPOOL_RELEASE_BYTES:
+                release_file_range(fd, released, offset - released)
+                released = offset
+            yield out[:n]
 
     def release_ids(self) -> None:
         """Drop the id stream once it is encoded.  Closing a spool file frees
@@ -640,12 +733,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
                 if len(ids) < len(data) + 2:
                     ids = np.empty(len(data) + 2, dtype=np.int32)
                 result.nul_bytes += len(data) - np.count_nonzero(data)
-                n_ids = table.scan(data, ids)
-                result.n_ids += n_ids
-                if result.spool is not None:
-                    result.spool.write(memoryview(ids[:n_ids]).cast("B"))
-                else:
-                    result.ids.append(ids[:n_ids].copy())
+                result.add_ids(ids, table.scan(data, ids))
                 if max_vocab_size is not None and table.state[_N_LIVE] > max_vocab_size:
                     min_reduce = table.prune(max_vocab_size, min_reduce)
     except (OSError, EOFError, ValueError) as e:  # unreadable or corrupt compressed data
@@ -747,6 +835,9 @@ def _load_kernels() -> None:
     table.scan(text, np.empty(len(text) + 2, np.int32))
     other.scan(text, np.empty(len(text) + 2, np.int32))
     table.merge(other, table.tokens)
+    ids = np.array([0, LINE_END], np.int32)
+    packed = np.empty(4, np.uint16)
+    _unpack_ids(packed, _pack_ids(ids, 2, packed), ids)
     _rehash(table.hashes, table.n_entries, len(table.buckets))  # what growing the table calls
     release_compiler_pages()
 

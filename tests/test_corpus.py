@@ -118,6 +118,55 @@ def test_merging_the_ranges_grows_the_table(tmp_path, monkeypatch):
     assert encoded.n_tokens == 30_000 + len(words[::7])
 
 
+@pytest.mark.parametrize("spooled", [False, True])
+@pytest.mark.parametrize("block_items", [2, 3, 7, 1 << 10])
+def test_id_stream_round_trip(tmp_path, spooled, block_items):
+    """A range's id stream (entry ids of every size, one- and two-unit
+    values and the largest ids included, and LINE_END marks) reads back as
+    it was written, in blocks of any size: a two-unit value cut by a read
+    carries over to the next, and a spool file's read part is released as it
+    goes (it reads back as zeros) without losing what comes after."""
+    rs = np.random.RandomState(2)
+    blocks = [rs.choice([scan_mod.LINE_END, 0, 1, 0x7FFE, 0x7FFF, 0x8000, 123_456, 2**31 - 2], size=n)
+              .astype(np.int32) for n in (0, 1, 5, 300, 40)]
+    blocks.append((rs.zipf(1.3, size=5000) % (2**31 - 1) - 1).astype(np.int32))
+    spool = open(tmp_path / "spool", "w+b") if spooled else None
+    stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
+    for ids in blocks:
+        buffer = np.concatenate([ids, np.full(3, 99, np.int32)])  # add_ids takes the first n
+        stream.add_ids(buffer, len(ids))
+    expected = np.concatenate(blocks)
+    assert stream.n_ids == len(expected)
+    if spooled:
+        assert spool.tell() < 4 * len(expected)  # one unit for most values: narrower than the ids
+    got = [b.copy() for b in stream.id_blocks(block_items)]
+    assert all(len(b) <= block_items for b in got)
+    assert np.array_equal(np.concatenate(got), expected)
+    assert not stream.ids
+    stream.release_ids()
+
+
+def test_read_spool_pieces_are_released(tmp_path, monkeypatch):
+    """Each piece of the spool the encoder has read is punched out (reads
+    back as zeros) while the rest still reads back whole."""
+    with open(tmp_path / "probe", "w+b") as probe:
+        probe.write(b"x" * 8192)
+        probe.flush()
+        if not scan_mod.release_file_range(probe.fileno(), 0, 4096):
+            pytest.skip("this system or file system cannot punch holes in a file")
+    monkeypatch.setattr(scan_mod, "SPOOL_RELEASE_BYTES", 64)
+    spool = open(tmp_path / "spool", "w+b")
+    stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
+    ids = np.arange(1, 20_001, dtype=np.int32)
+    stream.add_ids(ids, len(ids))
+    blocks = stream.id_blocks(1000)
+    first = next(blocks).copy()
+    head = np.frombuffer(open(tmp_path / "spool", "rb").read(2000), np.uint16)
+    assert not head.any()  # the first read's 2000 bytes are gone from the file
+    rest = np.concatenate([first] + [b.copy() for b in blocks])
+    assert np.array_equal(rest, ids)
+
+
 def test_crlf_and_mixed_line_ends(tmp_path):
     text = "a b\r\nc a\r\n\r\nb\rc c\n"
     path = tmp_path / "c.txt"
