@@ -2,6 +2,7 @@
 thread count writes the same corpus.
 
     python -m bench.scan --corpus en-mix --threads 1,2 --repeats 5 [--out bench/results/scan]
+        [--baseline DIR]
 
 Two timings, each run in a fresh process (warm numba cache, corpus in the
 page cache, no earlier output to replace), thread counts alternating within
@@ -16,8 +17,13 @@ each repeat:
   started (one scanner kernel called on one byte), which is the scan,
   vocabulary, encoding and atomic write of the file alone.
 
-The encoded files of all thread counts must have the same fingerprint
-(tokens, offsets and vocabulary, through their CRCs).
+With --baseline DIR (a folder holding another fastw2v/ package, e.g. an
+earlier commit's `git archive`), its scan + encode is timed too, alternating
+with this checkout's in every repeat, so that a change is measured against
+the code before it in the same run.
+
+The encoded files of all thread counts (and of the baseline) must have the
+same fingerprint (tokens, offsets and vocabulary, through their CRCs).
 """
 from __future__ import annotations
 
@@ -47,10 +53,15 @@ def parse_args(argv=None):
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--tmp", type=Path, default=HERE / "results" / "tmp")
     ap.add_argument("--out", type=Path, default=HERE / "results" / "scan")
+    ap.add_argument("--baseline", type=Path,
+                    help="folder holding the fastw2v/ package of a baseline, timed alternating with this checkout's")
     ap.add_argument("--phases", action="store_true",
                     help="also time the stages of one encode per thread count (numba's start, scan, vocabulary, "
                          "encode and write)")
-    return ap.parse_args(argv)
+    args = ap.parse_args(argv)
+    if args.baseline is not None and not (args.baseline / "fastw2v").is_dir():
+        ap.error(f"--baseline {args.baseline}: no fastw2v/ package there")
+    return args
 
 
 def encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
@@ -77,20 +88,24 @@ print(time.perf_counter() - start)
 """
 
 
-def _run_child(script: str, corpus: Path, target: Path, threads: int, cache: Path) -> str:
+def _run_child(script: str, corpus: Path, target: Path, threads: int, cache: Path, code: Path | None = None) -> str:
     """The last line a child running `script` on (corpus, target, threads)
-    prints; target is removed first, so no run replaces an earlier output."""
+    prints, importing fastw2v from folder `code` when given; target is
+    removed first, so no run replaces an earlier output."""
     target.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-c", script, str(corpus), str(target), str(threads)],
-                          capture_output=True, text=True, env=dict(os.environ, NUMBA_CACHE_DIR=str(cache)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    if code is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), os.environ.get("PYTHONPATH")) if p)
+    proc = subprocess.run([sys.executable, "-c", script, str(corpus.resolve()), str(target.resolve()), str(threads)],
+                          capture_output=True, text=True, env=env, cwd=code)
     if proc.returncode:
         raise RuntimeError(proc.stderr[-2000:])
     return proc.stdout.strip().splitlines()[-1]
 
 
-def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path) -> float:
+def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path, code: Path | None = None) -> float:
     """Seconds of encode_to_file in a process whose numba has started."""
-    return float(_run_child(WORK_CHILD, corpus, target, threads, cache))
+    return float(_run_child(WORK_CHILD, corpus, target, threads, cache, code))
 
 
 # run in a child: the stages of encode_to_file, timed by wrapping the functions it calls
@@ -120,6 +135,7 @@ spent["total"] = time.perf_counter() - start
 print(json.dumps(spent))
 """
 STAGES = ("numba start", "scan", "vocabulary", "encode and write")
+BASELINE = "scan + encode, baseline"
 
 
 def phases(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
@@ -141,6 +157,11 @@ def main(argv=None) -> None:
     load_start = os.getloadavg()
     encode(corpus, work / "warm.fw2v", 1, cache)  # fills the numba cache
     timings = {"the command": encode, "scan + encode": scan_and_encode}
+    if args.baseline is not None:
+        baseline, base_cache = args.baseline.resolve(), work / "numba-baseline"
+        scan_and_encode(corpus, work / "warm-baseline.fw2v", 1, base_cache, baseline)  # fills its numba cache
+        timings[BASELINE] = lambda corpus, target, threads, _: scan_and_encode(corpus, target, threads, base_cache,
+                                                                                 baseline)
     seconds = {(kind, t): [] for kind in timings for t in args.threads}
     fingerprints = {}
     warm = open_corpus_file(work / "warm.fw2v")
@@ -170,7 +191,16 @@ def main(argv=None) -> None:
         base = statistics.median(seconds[kind, args.threads[0]])
         lines.append(f"| {kind} | {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
                      f"{size / median / 1e6:.0f} | {base / median:.2f} |")
-    lines += ["", f"Every thread count wrote the same corpus (fingerprint and vocabulary): {'yes' if same else 'NO'}."]
+    if args.baseline is not None:
+        lines += ["", f"Baseline: {args.baseline} (sources {compare.source_digest(args.baseline)}).  Scan + encode, "
+                  "this checkout's speed-up on the baseline in the same repeats, medians of the per-repeat "
+                  "ratios (min-max):", ""]
+        for threads in args.threads:
+            ratios = [b / c for b, c in zip(seconds[BASELINE, threads], seconds["scan + encode", threads])]
+            lines.append(f"- {threads} thread{'s' if threads > 1 else ''}: {statistics.median(ratios):.2f}x "
+                         f"({min(ratios):.2f}-{max(ratios):.2f})")
+    lines += ["", f"Every thread count{' and the baseline' if args.baseline else ''} wrote the same corpus "
+              f"(fingerprint and vocabulary): {'yes' if same else 'NO'}."]
     if args.phases:
         lines += ["", "Stages of one more encode per thread count, in seconds (scan includes choosing the ranges' "
                   "cuts and merging their tables; other: opening the written file and the atomic commit):", "",

@@ -340,3 +340,32 @@ def test_scan_times_the_encode_alone_and_writes_what_the_command_writes(tmp_path
         corpus.close()
     assert fingerprints[0] == fingerprints[1]
     assert fingerprints[0][1]
+
+
+def test_scan_times_the_baseline_with_its_own_package(tmp_path):
+    """bench.scan --baseline: the baseline's scan + encode imports fastw2v
+    from the baseline folder, ahead of this checkout, given paths relative
+    to where the bench runs."""
+    from bench import scan
+
+    baseline = tmp_path / "old"
+    (baseline / "fastw2v").mkdir(parents=True)
+    (baseline / "fastw2v" / "__init__.py").write_text('"""a stand-in for an older fastw2v"""\n')
+    (baseline / "fastw2v" / "scan.py").write_text("def first_separator_end(data):\n    return -1\n")
+    (baseline / "fastw2v" / "corpus.py").write_text(
+        "import pathlib\n"
+        "class Closed:\n    def close(self):\n        pass\n"
+        "def encode_to_file(paths, output, threads=1):\n"
+        "    pathlib.Path(output).write_text(f'baseline {pathlib.Path(paths[0]).read_text()} {threads}')\n"
+        "    return None, Closed(), None\n")
+    (tmp_path / "text.txt").write_text("some words")
+    cache = Path(os.environ.get("NUMBA_CACHE_DIR", tmp_path / "numba"))
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        assert scan.scan_and_encode(Path("text.txt"), Path("out.fw2v"), 2, cache, baseline) >= 0
+    finally:
+        os.chdir(here)
+    assert (tmp_path / "out.fw2v").read_text() == "baseline some words 2"
+    with pytest.raises(SystemExit):
+        scan.parse_args(["--baseline", str(tmp_path)])  # no fastw2v/ there
