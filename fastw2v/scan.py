@@ -673,7 +673,6 @@ class RangeScan:
         read is released as it goes (dropped from memory, or punched out of
         the spool file), so that the pages the encoder then writes can be
         those just freed rather than fresh ones."""
-        self._packed = None
         out = np.empty(block_items, dtype=np.int32)
         if self.spool is None:
             while self.ids:
@@ -745,6 +744,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
         if isinstance(e, (InputError, InterruptedError)):
             raise
         raise InputError(f"{rng.input.name}: {e}") from None
+    result._packed = None  # the range is scanned: its packing buffer goes
     return result
 
 
