@@ -125,7 +125,7 @@ def timed(name, stage):
             spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - start
     setattr(corpus, name, wrapper)
 timed("scan_inputs", "scan")
-timed("build_vocabulary", "vocabulary")
+timed("plan_vocabulary", "vocabulary")  # the words themselves are decoded while the ranges encode
 timed("write_encoded", "encode and write")
 start = time.perf_counter()
 first_separator_end(np.zeros(1, np.uint8))  # numba's start: its registries and a first cached function
@@ -203,7 +203,8 @@ def main(argv=None) -> None:
               f"(fingerprint and vocabulary): {'yes' if same else 'NO'}."]
     if args.phases:
         lines += ["", "Stages of one more encode per thread count, in seconds (scan includes choosing the ranges' "
-                  "cuts and merging their tables; other: opening the written file and the atomic commit):", "",
+                  "cuts and merging their tables; vocabulary: choosing its ids, its words being decoded while the ranges "
+                  "encode, in encode and write; other: opening the written file and the atomic commit):", "",
                   "| threads | " + " | ".join(STAGES) + " | other | total |", "|---|" + "---|" * (len(STAGES) + 2)]
         for threads in args.threads:
             spent = phases(corpus, work / f"p{threads}.fw2v", threads, cache)

@@ -519,6 +519,18 @@ class Table:
         self.first_seen[entries[new]] = token_base + first_seen[new]
         return entries
 
+    def any_invalid_utf8(self) -> bool:
+        """Whether the bytes of any counted word are not valid UTF-8."""
+        live = np.flatnonzero(self.counts[:self.n_entries] > 0)
+        return bool(_invalid_utf8(self.pool, self.starts, self.lengths, live).any())
+
+    def words_of(self, entries: np.ndarray) -> list:
+        """The entries' words as str, invalid UTF-8 replaced by U+FFFD, in one
+        decode: words hold no space, and a space ends any invalid sequence
+        before it."""
+        return _spaced_words(self.pool, self.starts[entries], self.lengths[entries]).tobytes() \
+            .decode("utf-8", "replace").split(" ")[:-1]
+
     def word_counts(self, min_count: int = 1):
         """The distinct words as str, invalid UTF-8 replaced by U+FFFD.
 
@@ -538,9 +550,7 @@ class Table:
             if invalid.any():
                 keep |= _has_replacement_char(self.pool, self.starts, self.lengths, live)
             live, invalid = live[keep], invalid[keep]
-        # one decode for all: words hold no space, and a space ends any invalid sequence before it
-        words = _spaced_words(self.pool, self.starts[live], self.lengths[live]).tobytes() \
-            .decode("utf-8", "replace").split(" ")[:-1]
+        words = self.words_of(live)
         entry_word = np.full(n, -1, dtype=np.int64)
         if not invalid.any():
             entry_word[live] = np.arange(len(live))

@@ -167,6 +167,31 @@ def test_read_spool_pieces_are_released(tmp_path, monkeypatch):
     assert np.array_equal(rest, ids)
 
 
+@pytest.mark.parametrize("min_count,max_final_vocab", [(1, None), (3, None), (2, 5), (1, 40), (0, None)])
+@pytest.mark.parametrize("invalid", [False, True])
+def test_vocabulary_chosen_from_counts_equals_the_decoded_one(tmp_path, min_count, max_final_vocab, invalid):
+    """plan_vocabulary picks the ids from the counts alone and decodes the
+    words later; its vocabulary and entry -> id map are build_vocabulary's,
+    ties in count included.  With bytes that are not UTF-8 it leaves the
+    choice to build_vocabulary (replacement can merge words)."""
+    from fastw2v.corpus import build_vocabulary, plan_vocabulary
+    from fastw2v.files import expand_inputs
+
+    rs = np.random.RandomState(3)
+    words = [f"{'é' * (k % 3)}w{k}" for k in rs.zipf(1.4, size=3000) % 300]
+    data = " ".join(words).encode() + (b" \xff\xfeq \xff\xfeq w1" if invalid else b"")
+    path = tmp_path / "c.txt"
+    path.write_bytes(data)
+    table = scan_mod.scan_inputs(expand_inputs([path])).table
+    pending, id_map, bad = plan_vocabulary(table, min_count, max_final_vocab)
+    vocab, expected_map, expected_bad = build_vocabulary(table, min_count, max_final_vocab)
+    assert pending.size == len(vocab)
+    made = pending.make()
+    assert made.words == vocab.words and made.counts.tolist() == vocab.counts.tolist()
+    assert np.array_equal(id_map, expected_map) and bad == expected_bad
+    assert (bad > 0) == invalid
+
+
 def test_crlf_and_mixed_line_ends(tmp_path):
     text = "a b\r\nc a\r\n\r\nb\rc c\n"
     path = tmp_path / "c.txt"
