@@ -264,14 +264,16 @@ def _new_file_mode(target: Path) -> int:
 
 
 _SYNC_FILE_RANGE_WRITE = 2
+_FALLOC_FL_KEEP_SIZE, _FALLOC_FL_PUNCH_HOLE = 1, 2
 
 
 @functools.cache
-def _sync_file_range():
-    """Linux's sync_file_range, or None where the C library has none."""
-    function = getattr(ctypes.CDLL(None, use_errno=True), "sync_file_range", None)
+def _libc_function(name: str, *argtypes):
+    """The C library's function `name` taking argtypes and returning int, or
+    None where it has none."""
+    function = getattr(ctypes.CDLL(None, use_errno=True), name, None)
     if function is not None:
-        function.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+        function.argtypes = argtypes
         function.restype = ctypes.c_int
     return function
 
@@ -280,9 +282,20 @@ def start_writeback(fd: int, offset: int, nbytes: int) -> None:
     """Start writing bytes [offset, offset + nbytes) of fd to disk without
     waiting for them, so that a later fsync has less left to wait for.  Only
     a hint: where it is not available, or fails, the fsync does it all."""
-    function = _sync_file_range()
+    function = _libc_function("sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
     if function is not None:
         function(fd, offset, nbytes, _SYNC_FILE_RANGE_WRITE)
+
+
+def release_file_range(fd: int, offset: int, nbytes: int) -> bool:
+    """Free the pages of bytes [offset, offset + nbytes) of an open file that
+    will not be read again (fallocate PUNCH_HOLE: the range reads back as
+    zeros, the file keeps its size); whether it was done (not where the
+    system or the file system cannot)."""
+    if nbytes <= 0:
+        return False
+    function = _libc_function("fallocate", ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    return function is not None and function(fd, _FALLOC_FL_KEEP_SIZE | _FALLOC_FL_PUNCH_HOLE, offset, nbytes) == 0
 
 
 def _fsync_directory(directory) -> None:

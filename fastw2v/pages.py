@@ -39,7 +39,6 @@ import ctypes
 import sys
 
 MADV_DONTNEED = 4
-FALLOC_FL_KEEP_SIZE, FALLOC_FL_PUNCH_HOLE = 1, 2
 M_MMAP_THRESHOLD = -3      # mallopt parameter
 MMAP_THRESHOLD = 1 << 17   # glibc's own initial value, 128 kB
 COMPILER_LIBRARY = "libllvmlite"
@@ -122,22 +121,3 @@ def release_compiler_pages() -> None:
             return
     _hand_back(_compiler_spans)
 
-
-_fallocate = []
-
-
-def release_file_range(fd: int, offset: int, nbytes: int) -> bool:
-    """Free the pages of bytes [offset, offset + nbytes) of an open file that
-    will not be read again (fallocate PUNCH_HOLE: the range reads back as
-    zeros, the file keeps its size); whether it was done (not where the
-    system or the file system cannot)."""
-    if not sys.platform.startswith("linux") or nbytes <= 0:
-        return False
-    if not _fallocate:
-        function = getattr(ctypes.CDLL(None, use_errno=True), "fallocate", None)
-        if function is not None:
-            function.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-            function.restype = ctypes.c_int
-        _fallocate.append(function)
-    function = _fallocate[0]
-    return function is not None and function(fd, FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE, offset, nbytes) == 0

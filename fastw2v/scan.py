@@ -74,8 +74,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .files import Input, InputError, is_compressed, open_binary
-from .pages import release_compiler_pages, release_file_range
+from .files import Input, InputError, is_compressed, open_binary, release_file_range
+from .pages import release_compiler_pages
 from .vocab import WordCounts
 
 BLOCK_BYTES = 1 << 20       # bytes scanned per call
@@ -664,18 +664,16 @@ class RangeScan:
     counts: np.ndarray = None                 # tokens of each of its table's entries (once merged)
     nul_bytes: int = 0
     looks_binary: bool = False
-    _packed: np.ndarray = None                # the packing buffer
 
-    def add_ids(self, ids: np.ndarray, n: int) -> None:
-        """Append ids[:n] to the stream."""
-        if self._packed is None or len(self._packed) < 2 * n:
-            self._packed = np.empty(2 * max(n, len(ids)), dtype=np.uint16)
-        units = _pack_ids(ids, n, self._packed)
+    def add_ids(self, ids: np.ndarray, n: int, packed: np.ndarray) -> None:
+        """Append ids[:n] to the stream, packed in `packed` (uint16, at least
+        2n long: the scanning thread's scratch buffer)."""
+        units = _pack_ids(ids, n, packed)
         self.n_ids += n
         if self.spool is not None:
-            self.spool.write(memoryview(self._packed[:units]).cast("B"))
+            self.spool.write(memoryview(packed[:units]).cast("B"))
         else:
-            self.ids.append(self._packed[:units].copy())
+            self.ids.append(packed[:units].copy())
 
     def id_blocks(self, block_items: int = 1 << 20):
         """The stream, read once, as int32 blocks of at most block_items
@@ -689,7 +687,7 @@ class RangeScan:
                 packed = self.ids.pop(0)  # whole values: a block of add_ids
                 at = 0
                 while at < len(packed):
-                    used, n = _unpack_ids(packed[at:at + block_items], min(block_items, len(packed) - at), out)
+                    used, n = _unpack_ids(packed[at:], min(block_items, len(packed) - at), out)
                     at += used
                     yield out[:n]
             return
@@ -734,7 +732,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
     if spool_dir is not None:
         result.spool = tempfile.TemporaryFile(dir=spool_dir, prefix=".fastw2v-ids.")
         spools.append(result.spool)
-    ids = np.empty(0, dtype=np.int32)
+    ids, packed = np.empty(0, dtype=np.int32), np.empty(0, dtype=np.uint16)  # this thread's scratch buffers
     min_reduce = 1
     try:
         with open_binary(rng.input) as f:
@@ -746,15 +744,15 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
             for data in _blocks(f, limit, stop):
                 if len(ids) < len(data) + 2:
                     ids = np.empty(len(data) + 2, dtype=np.int32)
+                    packed = np.empty(2 * len(ids), dtype=np.uint16)
                 result.nul_bytes += len(data) - np.count_nonzero(data)
-                result.add_ids(ids, table.scan(data, ids))
+                result.add_ids(ids, table.scan(data, ids), packed)
                 if max_vocab_size is not None and table.state[_N_LIVE] > max_vocab_size:
                     min_reduce = table.prune(max_vocab_size, min_reduce)
     except (OSError, EOFError, ValueError) as e:  # unreadable or corrupt compressed data
         if isinstance(e, (InputError, InterruptedError)):
             raise
         raise InputError(f"{rng.input.name}: {e}") from None
-    result._packed = None  # the range is scanned: its packing buffer goes
     return result
 
 

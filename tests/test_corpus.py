@@ -134,7 +134,7 @@ def test_id_stream_round_trip(tmp_path, spooled, block_items):
     stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
     for ids in blocks:
         buffer = np.concatenate([ids, np.full(3, 99, np.int32)])  # add_ids takes the first n
-        stream.add_ids(buffer, len(ids))
+        stream.add_ids(buffer, len(ids), np.empty(2 * len(buffer), np.uint16))
     expected = np.concatenate(blocks)
     assert stream.n_ids == len(expected)
     if spooled:
@@ -158,7 +158,7 @@ def test_read_spool_pieces_are_released(tmp_path, monkeypatch):
     spool = open(tmp_path / "spool", "w+b")
     stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
     ids = np.arange(1, 20_001, dtype=np.int32)
-    stream.add_ids(ids, len(ids))
+    stream.add_ids(ids, len(ids), np.empty(2 * len(ids), np.uint16))
     blocks = stream.id_blocks(1000)
     first = next(blocks).copy()
     head = np.frombuffer(open(tmp_path / "spool", "rb").read(2000), np.uint16)
