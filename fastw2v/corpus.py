@@ -448,6 +448,13 @@ def _encode(ids, id_map, max_len, state, tokens_out, ends_out):
     return nt, ne
 
 
+def _load_encoder_kernels() -> None:
+    """Load _encode on a tiny stream (scan_inputs calls this while its
+    workers scan, so that the encoding threads do not wait for the load)."""
+    _encode(np.array([0, LINE_END], np.int32), np.zeros(1, np.int32), 1, np.array([0, 0, -1], np.int64),
+            np.empty(2, np.int32), np.empty(2, np.int64))
+
+
 def _token_dtype(vocab_size: int) -> np.dtype:
     """The narrowest type that holds every word id of the vocabulary."""
     return np.dtype(np.uint16 if vocab_size <= 1 << 16 else np.int32)
@@ -686,15 +693,16 @@ class PendingVocabulary:
         return cls(len(vocab), lambda: vocab)
 
 
-def plan_vocabulary(table: Table, min_count: int, max_final_vocab=None, base: Vocabulary | None = None,
+def plan_vocabulary(scan: Scan, min_count: int, max_final_vocab=None, base: Vocabulary | None = None,
                     fixed: bool = False):
-    """build_vocabulary's vocabulary, as (PendingVocabulary, entry -> word id
-    map, number of tokens whose bytes were not valid UTF-8).  A fresh
-    vocabulary whose words are all valid UTF-8 is chosen from the table's
-    counts alone, its words left to decode; otherwise (words to add to
-    `base`, bytes whose replacement can merge two words, no word kept)
-    build_vocabulary decides, words and all."""
-    if base is None and not table.any_invalid_utf8():
+    """build_vocabulary's vocabulary of the scan's table, as
+    (PendingVocabulary, entry -> word id map, number of tokens whose bytes
+    were not valid UTF-8).  A fresh vocabulary whose words are all valid
+    UTF-8 is chosen from the table's counts alone, its words left to
+    decode; otherwise (words to add to `base`, bytes whose replacement can
+    merge two words, no word kept) build_vocabulary decides, words and all."""
+    table = scan.table
+    if base is None and not scan.any_invalid_utf8:
         counts, first_seen = table.counts[:table.n_entries], table.first_seen[:table.n_entries]
         candidates = np.flatnonzero(counts >= max(min_count, 1))
         kept = candidates[select_and_order(counts[candidates], first_seen[candidates], min_count, max_final_vocab)]
@@ -838,14 +846,15 @@ def load_corpus(paths, min_count=5, max_vocab_size=None, max_final_vocab=None, m
     if cluster is not None:
         _check_distributable(inputs, max_vocab_size, keep, cluster.size)
     scan = scan_inputs(inputs, threads, max_vocab_size, spool_dir,
-                       part=(cluster.rank, cluster.size) if cluster is not None else (0, 1))
+                       part=(cluster.rank, cluster.size) if cluster is not None else (0, 1),
+                       meanwhile=_load_encoder_kernels)
     try:
         if cluster is not None:
             vocab, id_map, invalid, not_text = distributed_vocabulary(scan, cluster, min_count, max_final_vocab,
                                                                       base, fixed)
             vocabulary = PendingVocabulary.ready(vocab)
         else:
-            vocabulary, id_map, invalid = plan_vocabulary(scan.table, min_count, max_final_vocab, base, fixed)
+            vocabulary, id_map, invalid = plan_vocabulary(scan, min_count, max_final_vocab, base, fixed)
             not_text = scan.not_text()
         if keep is not None:
             with outputs.open(keep) as f:
@@ -947,12 +956,18 @@ def encode_to_file(paths, output, min_count=5, max_vocab_size=None, max_final_vo
                    max_sentence_length=10000, threads: int = 1, work_dir=None):
     """`fastw2v encode`: scan and encode text into the corpus file `output`
     (written atomically).  Returns (Vocabulary, CorpusFile opened on it, LoadReport)."""
-    with OutputSet() as outputs:
-        vocab, corpus, report = load_corpus(paths, min_count, max_vocab_size, max_final_vocab,
-                                            max_sentence_length, threads=threads, work_dir=work_dir,
-                                            keep=output, outputs=outputs)
-        corpus.close()
-    return vocab, open_corpus_file(output, vocab), report
+    corpus = None
+    try:
+        with OutputSet() as outputs:
+            vocab, corpus, report = load_corpus(paths, min_count, max_vocab_size, max_final_vocab,
+                                                max_sentence_length, threads=threads, work_dir=work_dir,
+                                                keep=output, outputs=outputs)
+    except BaseException:
+        if corpus is not None:
+            corpus.close()
+        raise
+    corpus.name = os.fspath(output)  # the file it has open, renamed into place
+    return vocab, corpus, report
 
 
 __all__ = ["CorpusFile", "CorpusFileError", "EncodedCorpus", "InMemoryCorpus", "LoadReport", "STDIN", "Slice",

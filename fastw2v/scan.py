@@ -68,6 +68,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import queue
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -664,6 +665,7 @@ class RangeScan:
     counts: np.ndarray = None                 # tokens of each of its table's entries (once merged)
     nul_bytes: int = 0
     looks_binary: bool = False
+    invalid_utf8: bool = False                # some counted word's bytes are not valid UTF-8
 
     def add_ids(self, ids: np.ndarray, n: int, packed: np.ndarray) -> None:
         """Append ids[:n] to the stream, packed in `packed` (uint16, at least
@@ -753,6 +755,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
         if isinstance(e, (InputError, InterruptedError)):
             raise
         raise InputError(f"{rng.input.name}: {e}") from None
+    result.invalid_utf8 = table.any_invalid_utf8()  # here, on all threads, not on the merged table after
     return result
 
 
@@ -771,6 +774,11 @@ class Scan:
     @property
     def raw_word_count(self) -> int:
         return self.table.tokens
+
+    @property
+    def any_invalid_utf8(self) -> bool:
+        """Whether the bytes of any counted word are not valid UTF-8."""
+        return any(part.invalid_utf8 for part in self.ranges)
 
     def not_text(self) -> list[str]:
         """Inputs that look binary: a known binary header, or 1 NUL byte in 1000."""
@@ -795,13 +803,15 @@ def share_of_ranges(ranges: list[ByteRange], compressed: list[bool], part: int, 
 
 
 def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spool_dir=None,
-                part: tuple[int, int] = (0, 1)) -> Scan:
+                part: tuple[int, int] = (0, 1), meanwhile: Callable[[], None] | None = None) -> Scan:
     """Count the words of `inputs` and record each token's entry, on up to
     `threads` threads.  With `spool_dir`, the id streams of inputs larger
     than SPOOL_IN_MEMORY_BYTES in all (or of any stream) go to unnamed files
     there (released by Scan.close); else they stay in memory.  `part` (k, n)
     scans only the k-th of n byte-balanced shares of the ranges (a rank of
-    a distributed run); the table then holds that share's words."""
+    a distributed run); the table then holds that share's words.
+    `meanwhile` is called on this thread while the workers scan (loading
+    the kernels that come next: the scan's end is otherwise serial)."""
     compressed = [inp.regular and is_compressed(inp) for inp in inputs]
     workers = 1 if max_vocab_size is not None else max(1, threads)
     # the ranks of a distributed run each need bytes: smaller pieces for them
@@ -815,7 +825,12 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
     result = Scan(None, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
     stop = threading.Event()
     try:
-        for future in _in_workers(ranges, workers, stop, _scan_range, spool, result.spools, max_vocab_size, stop):
+        futures = _in_workers(ranges, workers, stop, _scan_range, spool, result.spools, max_vocab_size, stop)
+        _load_later_kernels()
+        if meanwhile is not None:
+            meanwhile()
+        release_compiler_pages()  # again: what those loads touched, while the scan's buffers are small
+        for future in futures:
             part = future.result()
             result.ranges.append(part)
             if result.table is None:  # the first range's table is the merged one: its entries map to themselves
@@ -853,6 +868,16 @@ def _load_kernels() -> None:
     _unpack_ids(packed, _pack_ids(ids, 2, packed), ids)
     _rehash(table.hashes, table.n_entries, len(table.buckets))  # what growing the table calls
     release_compiler_pages()
+
+
+def _load_later_kernels() -> None:
+    """Load the kernels called once a range is scanned (its words checked
+    for invalid UTF-8) and after the scan (its words decoded), on a tiny
+    table, while the workers scan."""
+    table = Table()
+    table.scan(np.frombuffer(b"a\n", np.uint8).copy(), np.empty(4, np.int32))
+    table.any_invalid_utf8()
+    table.words_of(np.zeros(1, np.int64))
 
 
 def _in_workers(items, workers: int, stop: threading.Event, fn, *args) -> list[Future]:

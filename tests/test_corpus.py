@@ -169,21 +169,28 @@ def test_read_spool_pieces_are_released(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("min_count,max_final_vocab", [(1, None), (3, None), (2, 5), (1, 40), (0, None)])
 @pytest.mark.parametrize("invalid", [False, True])
-def test_vocabulary_chosen_from_counts_equals_the_decoded_one(tmp_path, min_count, max_final_vocab, invalid):
+@pytest.mark.parametrize("threads", [1, 3])
+def test_vocabulary_chosen_from_counts_equals_the_decoded_one(tmp_path, monkeypatch, min_count, max_final_vocab,
+                                                              invalid, threads):
     """plan_vocabulary picks the ids from the counts alone and decodes the
     words later; its vocabulary and entry -> id map are build_vocabulary's,
-    ties in count included.  With bytes that are not UTF-8 it leaves the
-    choice to build_vocabulary (replacement can merge words)."""
+    ties in count included.  With bytes that are not UTF-8 (in the last
+    range only, where one is scanned on each thread) it leaves the choice
+    to build_vocabulary (replacement can merge words)."""
     from fastw2v.corpus import build_vocabulary, plan_vocabulary
     from fastw2v.files import expand_inputs
 
+    monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 4096)
     rs = np.random.RandomState(3)
     words = [f"{'é' * (k % 3)}w{k}" for k in rs.zipf(1.4, size=3000) % 300]
     data = " ".join(words).encode() + (b" \xff\xfeq \xff\xfeq w1" if invalid else b"")
     path = tmp_path / "c.txt"
     path.write_bytes(data)
-    table = scan_mod.scan_inputs(expand_inputs([path])).table
-    pending, id_map, bad = plan_vocabulary(table, min_count, max_final_vocab)
+    scan = scan_mod.scan_inputs(expand_inputs([path]), threads)
+    assert len(scan.ranges) == threads
+    table = scan.table
+    assert scan.any_invalid_utf8 == table.any_invalid_utf8() == invalid
+    pending, id_map, bad = plan_vocabulary(scan, min_count, max_final_vocab)
     vocab, expected_map, expected_bad = build_vocabulary(table, min_count, max_final_vocab)
     assert pending.size == len(vocab)
     made = pending.make()
