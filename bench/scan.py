@@ -144,6 +144,13 @@ def phases(corpus: Path, target: Path, threads: int, cache: Path) -> dict:
     return spent
 
 
+def paired_speed_up(before: list, after: list) -> tuple[float, float, float]:
+    """Median, lowest and highest of before[i] / after[i]: the speed-ups of
+    runs made in the same repeat."""
+    ratios = [b / a for b, a in zip(before, after, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
 def main(argv=None) -> None:
     from fastw2v.corpus import open_corpus_file
 
@@ -184,21 +191,25 @@ def main(argv=None) -> None:
              f"{os.getloadavg()[0]:.2f} at the end.  fastw2v {compare.versions()['fastw2v']}.  Seconds to count, "
              f"choose the vocabulary, encode and write the corpus file: of the whole `fastw2v encode` command "
              f"(numba's start included), and of `encode_to_file` once numba has started (scan + encode); "
-             f"{args.repeats} alternating runs each, medians.", "",
-             "| timing | threads | seconds (median) | runs | MB/s | speed-up |", "|---|---|---|---|---|---|"]
+             f"{args.repeats} alternating runs each, medians.  Speed-up: on the first thread count's median, "
+             f"and paired, the median (min-max) of the ratios of runs of the same repeat, which ran next to each "
+             f"other (this machine has slower and faster phases).", "",
+             "| timing | threads | seconds (median) | runs | MB/s | speed-up | paired speed-up |",
+             "|---|---|---|---|---|---|---|"]
     for (kind, threads), values in seconds.items():
         median = statistics.median(values)
-        base = statistics.median(seconds[kind, args.threads[0]])
+        first = seconds[kind, args.threads[0]]
+        paired, low, high = paired_speed_up(first, values)
         lines.append(f"| {kind} | {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
-                     f"{size / median / 1e6:.0f} | {base / median:.2f} |")
+                     f"{size / median / 1e6:.0f} | {statistics.median(first) / median:.2f} | "
+                     f"{paired:.2f} ({low:.2f}-{high:.2f}) |")
     if args.baseline is not None:
         lines += ["", f"Baseline: {args.baseline} (sources {compare.source_digest(args.baseline)}).  Scan + encode, "
                   "this checkout's speed-up on the baseline in the same repeats, medians of the per-repeat "
                   "ratios (min-max):", ""]
         for threads in args.threads:
-            ratios = [b / c for b, c in zip(seconds[BASELINE, threads], seconds["scan + encode", threads])]
-            lines.append(f"- {threads} thread{'s' if threads > 1 else ''}: {statistics.median(ratios):.2f}x "
-                         f"({min(ratios):.2f}-{max(ratios):.2f})")
+            paired, low, high = paired_speed_up(seconds[BASELINE, threads], seconds["scan + encode", threads])
+            lines.append(f"- {threads} thread{'s' if threads > 1 else ''}: {paired:.2f}x ({low:.2f}-{high:.2f})")
     lines += ["", f"Every thread count{' and the baseline' if args.baseline else ''} wrote the same corpus "
               f"(fingerprint and vocabulary): {'yes' if same else 'NO'}."]
     if args.phases:

@@ -342,6 +342,18 @@ def test_scan_times_the_encode_alone_and_writes_what_the_command_writes(tmp_path
     assert fingerprints[0][1]
 
 
+def test_scan_pairs_the_runs_of_a_repeat():
+    """bench.scan's paired speed-up divides the runs of the same repeat, so
+    a slow phase of the machine, which slows both, does not count."""
+    from bench import scan
+
+    one = [1.0, 2.0, 1.0, 2.0, 2.0]   # the machine slow in repeats 2, 4 and 5
+    two = [0.5, 1.0, 0.6, 1.25, 1.0]
+    assert scan.paired_speed_up(one, two) == pytest.approx((2.0, 1.6, 2.0))
+    with pytest.raises(ValueError):
+        scan.paired_speed_up(one, two[:-1])
+
+
 def test_scan_times_the_baseline_with_its_own_package(tmp_path):
     """bench.scan --baseline: the baseline's scan + encode imports fastw2v
     from the baseline folder, ahead of this checkout, given paths relative
