@@ -21,7 +21,17 @@ byte for byte (tested with sentences of 2 and 7 words).  The vocabulary's
 ids come from the counts alone (plan_vocabulary); its words are decoded
 while the ranges encode, not between the scan and the encoding: en-mix on
 two threads, 0.443 -> 0.428 s once numba has started (14 alternating runs
-in one process).
+in one process).  The encoder's kernel is loaded while the workers scan
+(scan_inputs' `meanwhile`), not by the first encoding thread.
+
+The ids go in with pwrite, which fills the page cache under ext4's inode
+lock, so two threads writing one file take turns; on the AMD virtual
+machine, where a page never used before costs about ten times a reused
+one, that is why encoding scales least (en-mix: 0.21 s on one thread, 0.16
+s on two).  Mapping the file and writing through the mapping took 0.207 s
+against pwrite's 0.125 s (8 alternating runs), and faulting each range's
+pages in first outside the lock (MAP_POPULATE, 0.03-0.1 s a thread) left
+pwrite 0.02 s but the encoding no faster (6 alternating runs).
 
 Corpus file (``.fw2v``, version 1), all integers little-endian:
 

@@ -54,9 +54,14 @@ started, scan + encode (encode_to_file) runs 1.68x faster on en-mix (1.01
 -> 0.60 s) and 1.67x on 200M tokens; the whole `fastw2v encode` command
 1.52x (1.23 -> 0.81 s) and 1.64x.  What stays serial: numba's start (0.23
 s, once per process whatever it runs, of which 0.16 s is numba importing
-scipy.linalg where scipy is installed), loading the other kernels from the
-cache (about 0.04 s), the vocabulary (0.05 s), merging (0.02 s) and the
-file's tail, fsync and commit (0.04 s).  On the AMD EPYC machine, whose
+scipy.linalg where scipy is installed), loading the scanner's kernels from
+the cache (0.011 s), merging (0.013-0.017 s), choosing the vocabulary's ids
+(0.006 s) and the file's tail, fsync and commit (0.025-0.03 s), on en-mix
+with two threads.  The kernels needed after the scan (the UTF-8 check, the
+words' decoding, the encoder) are loaded by the main thread while the
+workers scan, and each range checks its own words for invalid UTF-8 on
+its thread, not the merged table after (0.014 -> 0.006 s of serial work).
+On the AMD EPYC machine, whose
 fresh pages are dear (see the id stream above), packing the stream and
 handing back what was read took scan + encode on two threads from 1.41x to
 1.77x the speed of one (0.85 -> 0.48 s; the code before, same run: 0.91 ->
