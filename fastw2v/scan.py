@@ -61,12 +61,12 @@ with two threads.  The kernels needed after the scan (the UTF-8 check, the
 words' decoding, the encoder) are loaded by the main thread while the
 workers scan, and each range checks its own words for invalid UTF-8 on
 its thread, not the merged table after (0.014 -> 0.006 s of serial work).
-On the AMD EPYC machine, whose
-fresh pages are dear (see the id stream above), packing the stream and
-handing back what was read took scan + encode on two threads from 1.41x to
-1.77x the speed of one (0.85 -> 0.48 s; the code before, same run: 0.91 ->
-0.64 s; scan-packed.md, 11 alternating runs), and on 200M Zipf tokens from
-1.66x to 1.84x (5.64 -> 3.06 s; before 6.79 -> 4.09 s; 3 runs).
+On the AMD EPYC machine, whose fresh pages are dear (see the id stream
+above), packing the stream and handing back what was read took scan +
+encode on two threads from 1.41x to 1.77x the speed of one (0.85 -> 0.48
+s; the code before, same run: 0.91 -> 0.64 s; scan-packed.md, 11
+alternating runs), and on 200M Zipf tokens from 1.66x to 1.84x (5.64 ->
+3.06 s; before 6.79 -> 4.09 s; 3 runs).
 """
 from __future__ import annotations
 
