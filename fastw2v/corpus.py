@@ -128,6 +128,12 @@ class EncodedCorpus:
     def close(self) -> None:
         """Release the file (a no-op in memory)."""
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def offset(self, sentence: int) -> int:
         """The token at which `sentence` starts (n_tokens for n_sentences)."""
         return int(self.offsets(sentence, sentence + 1)[0])

@@ -44,6 +44,11 @@ class DataError(ValueError):
     """Input the program cannot use (exit status 1)."""
 
 
+# what fastw2v warns about (the data, a vector file's oddities): each one a
+# "program: warning:" line, every time; other categories keep Python's filters
+OWN_WARNINGS = (UserWarning, UnicodeWarning)
+
+
 # --------------------------------------------------------------------------
 # C-style flags
 
@@ -140,12 +145,18 @@ def _run(program: str, body, argv, **streams) -> int:
     from .train import TrainingError, TrainingInterrupted
     from .vectors import VectorFileError
 
-    def show_warning(message, *args, **kwargs):
-        write_safely(stderr, f"{program}: warning: {message}\n")
+    show_others = warnings.showwarning
+
+    def show_warning(message, category, *args, **kwargs):
+        if issubclass(category, OWN_WARNINGS):
+            write_safely(stderr, f"{program}: warning: {message}\n")
+        else:  # the interpreter's own (an unclosed file collected now, a deprecation): as Python shows them
+            show_others(message, category, *args, **kwargs)
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("always")
+            for category in OWN_WARNINGS:
+                warnings.simplefilter("always", category)
             warnings.showwarning = show_warning
             return body(list(sys.argv[1:] if argv is None else argv), **streams)
     except (UsageError, ConfigError, InputError) as e:

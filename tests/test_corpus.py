@@ -5,6 +5,7 @@ import gzip
 import lzma
 import re
 from collections import Counter
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -55,14 +56,23 @@ def tiny_ranges(monkeypatch):
     monkeypatch.setattr(scan_mod, "SPOOL_IN_MEMORY_BYTES", 0)
 
 
-def check_against_reference(path, text, min_count=1, max_len=10_000, threads=1):
+@contextmanager
+def checked_against_reference(path, text, min_count=1, max_len=10_000, threads=1):
+    """load_corpus's (vocabulary, corpus, report), checked against the
+    reference and open for the with block's own checks."""
     words, counts, sentences = reference(text, min_count, max_len)
     vocab, encoded, invalid = load_corpus(path, min_count=min_count, max_sentence_length=max_len, threads=threads)
-    assert vocab.words == words
-    assert vocab.counts.tolist() == counts
-    assert sentences_of(encoded) == sentences
-    assert encoded.raw_word_count == sum(len(line.split()) for line in re.split("[\r\n]", text))
-    return vocab, encoded, invalid
+    with encoded:
+        assert vocab.words == words
+        assert vocab.counts.tolist() == counts
+        assert sentences_of(encoded) == sentences
+        assert encoded.raw_word_count == sum(len(line.split()) for line in re.split("[\r\n]", text))
+        yield vocab, encoded, invalid
+
+
+def check_against_reference(path, text, min_count=1, max_len=10_000, threads=1):
+    with checked_against_reference(path, text, min_count, max_len, threads):
+        pass
 
 
 alphabet = st.sampled_from(list("abcé漢😀\x00") + list(SPACES) + ["\n", "\r", "\r\n"])
@@ -86,9 +96,9 @@ def test_long_lines_are_split_not_truncated(tmp_path):
     line = " ".join(f"w{i % 7}" for i in range(25))
     path = tmp_path / "c.txt"
     path.write_text(line + "\nw1 w2\n")
-    vocab, encoded, _ = check_against_reference(path, line + "\nw1 w2\n", max_len=10)
-    assert np.diff(all_offsets(encoded)).tolist() == [10, 10, 5, 2]
-    assert encoded.n_tokens == 27
+    with checked_against_reference(path, line + "\nw1 w2\n", max_len=10) as (vocab, encoded, _):
+        assert np.diff(all_offsets(encoded)).tolist() == [10, 10, 5, 2]
+        assert encoded.n_tokens == 27
 
 
 @pytest.mark.parametrize("threads", [1, 3])
@@ -99,8 +109,8 @@ def test_very_long_single_line(tmp_path, monkeypatch, tiny_ranges, threads):
     text = " ".join(words)
     path = tmp_path / "c.txt"
     path.write_text(text)
-    _, encoded, _ = check_against_reference(path, text, min_count=1, max_len=1000, threads=threads)
-    assert encoded.n_tokens == 50_000 and encoded.n_sentences == 50
+    with checked_against_reference(path, text, min_count=1, max_len=1000, threads=threads) as (_, encoded, _):
+        assert encoded.n_tokens == 50_000 and encoded.n_sentences == 50
 
 
 def test_merging_the_ranges_grows_the_table(tmp_path, monkeypatch):
@@ -114,8 +124,8 @@ def test_merging_the_ranges_grows_the_table(tmp_path, monkeypatch):
     text = "\n".join(" ".join(words[i:i + 50]) for i in range(0, len(words), 50)) + "\n" + " ".join(words[::7])
     path = tmp_path / "c.txt"
     path.write_text(text)
-    _, encoded, _ = check_against_reference(path, text, min_count=1, threads=3)
-    assert encoded.n_tokens == 30_000 + len(words[::7])
+    with checked_against_reference(path, text, min_count=1, threads=3) as (_, encoded, _):
+        assert encoded.n_tokens == 30_000 + len(words[::7])
 
 
 @pytest.mark.parametrize("spooled", [False, True])
@@ -155,16 +165,16 @@ def test_read_spool_pieces_are_released(tmp_path, monkeypatch):
         if not scan_mod.release_file_range(probe.fileno(), 0, 4096):
             pytest.skip("this system or file system cannot punch holes in a file")
     monkeypatch.setattr(scan_mod, "SPOOL_RELEASE_BYTES", 64)
-    spool = open(tmp_path / "spool", "w+b")
-    stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
-    ids = np.arange(1, 20_001, dtype=np.int32)
-    stream.add_ids(ids, len(ids), np.empty(2 * len(ids), np.uint16))
-    blocks = stream.id_blocks(1000)
-    first = next(blocks).copy()
-    head = np.frombuffer(open(tmp_path / "spool", "rb").read(2000), np.uint16)
-    assert not head.any()  # the first read's 2000 bytes are gone from the file
-    rest = np.concatenate([first] + [b.copy() for b in blocks])
-    assert np.array_equal(rest, ids)
+    with open(tmp_path / "spool", "w+b") as spool:
+        stream = scan_mod.RangeScan(range=None, table=None, spool=spool)
+        ids = np.arange(1, 20_001, dtype=np.int32)
+        stream.add_ids(ids, len(ids), np.empty(2 * len(ids), np.uint16))
+        blocks = stream.id_blocks(1000)
+        first = next(blocks).copy()
+        head = np.frombuffer((tmp_path / "spool").read_bytes()[:2000], np.uint16)
+        assert not head.any()  # the first read's 2000 bytes are gone from the file
+        rest = np.concatenate([first] + [b.copy() for b in blocks])
+        assert np.array_equal(rest, ids)
 
 
 @pytest.mark.parametrize("min_count,max_final_vocab", [(1, None), (3, None), (2, 5), (1, 40), (0, None)])
@@ -203,8 +213,8 @@ def test_crlf_and_mixed_line_ends(tmp_path):
     text = "a b\r\nc a\r\n\r\nb\rc c\n"
     path = tmp_path / "c.txt"
     path.write_bytes(text.encode())
-    _, encoded, _ = check_against_reference(path, text)
-    assert encoded.n_sentences == 4
+    with checked_against_reference(path, text) as (_, encoded, _):
+        assert encoded.n_sentences == 4
 
 
 @pytest.mark.parametrize("opener,suffix", [(gzip.open, ".gz"), (bz2.open, ".bz2"), (lzma.open, ".xz")])
@@ -224,7 +234,8 @@ def test_several_files_and_directories(tmp_path):
     (tmp_path / "e.txt").write_text("z y")
     vocab, encoded, _ = load_corpus([tmp_path / "d", tmp_path / "e.txt"], min_count=1)
     words, _, sentences = reference("x x\ny\nx y z\nz y")
-    assert vocab.words == words and sentences_of(encoded) == sentences
+    with encoded:
+        assert vocab.words == words and sentences_of(encoded) == sentences
 
 
 def test_missing_input(tmp_path):
@@ -253,16 +264,19 @@ def test_all_words_below_min_count(tmp_path):
 def test_vocabulary_order_and_tie_break(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("d c b a\na b c d e\ne e\n")
-    vocab, _, _ = load_corpus(path, min_count=1)
+    vocab, encoded, _ = load_corpus(path, min_count=1)
+    encoded.close()
     assert vocab.words == ["e", "a", "b", "c", "d"]  # e: 3; then count 2, the last first seen first (gensim)
 
 
 def test_max_final_vocab_raises_min_count(tmp_path):
     path = tmp_path / "c.txt"
     path.write_text("a a a a b b b c c d d e\n")
-    vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=3)
+    vocab, encoded, _ = load_corpus(path, min_count=1, max_final_vocab=3)
+    encoded.close()
     assert vocab.words == ["a", "b"]  # a cut at exactly 3 would split the tie c/d
-    vocab, _, _ = load_corpus(path, min_count=1, max_final_vocab=4)
+    vocab, encoded, _ = load_corpus(path, min_count=1, max_final_vocab=4)
+    encoded.close()
     assert vocab.words == ["a", "b", "d", "c"]
 
 
@@ -273,19 +287,21 @@ def test_max_vocab_size_prunes_rare_words_while_counting(tmp_path, monkeypatch):
     path = tmp_path / "c.txt"
     path.write_text(frequent + "\n" + rare + "\n" + frequent + "\n")
     vocab, encoded, _ = load_corpus(path, min_count=1, max_vocab_size=20)
-    assert len(vocab) <= 20
-    assert vocab.words[:3] == ["gamma", "beta", "alpha"] and vocab.counts[:3].tolist() == [60, 60, 60]
-    # every occurrence of a kept word is encoded, also those counted before a pruning
-    assert np.count_nonzero(all_tokens(encoded) == 0) == 60
+    with encoded:
+        assert len(vocab) <= 20
+        assert vocab.words[:3] == ["gamma", "beta", "alpha"] and vocab.counts[:3].tolist() == [60, 60, 60]
+        # every occurrence of a kept word is encoded, also those counted before a pruning
+        assert np.count_nonzero(all_tokens(encoded) == 0) == 60
 
 
 def test_invalid_utf8_is_replaced_counted_and_merged(tmp_path):
     path = tmp_path / "c.txt"
     path.write_bytes(b"ok caf\xe9 caf\xff ok\nok caf\xe9\n")
     vocab, encoded, report = load_corpus(path, min_count=1)
-    assert report.invalid_utf8_tokens == 3
-    assert vocab.words == ["caf\ufffd", "ok"] and vocab.counts.tolist() == [3, 3]
-    assert sentences_of(encoded) == [[1, 0, 0, 1], [1, 0]]
+    with encoded:
+        assert report.invalid_utf8_tokens == 3
+        assert vocab.words == ["caf\ufffd", "ok"] and vocab.counts.tolist() == [3, 3]
+        assert sentences_of(encoded) == [[1, 0, 0, 1], [1, 0]]
 
 
 def test_sentences_iterable_matches_file(tmp_path):
@@ -294,9 +310,10 @@ def test_sentences_iterable_matches_file(tmp_path):
     path.write_text(text)
     vocab_f, enc_f, _ = load_corpus(path, min_count=1)
     vocab_s, enc_s = encode_sentences([line.split() for line in text.splitlines()], min_count=1)
-    assert vocab_f.words == vocab_s.words
-    assert np.array_equal(all_tokens(enc_f), all_tokens(enc_s))
-    assert np.array_equal(all_offsets(enc_f), all_offsets(enc_s))
+    with enc_f:
+        assert vocab_f.words == vocab_s.words
+        assert np.array_equal(all_tokens(enc_f), all_tokens(enc_s))
+        assert np.array_equal(all_offsets(enc_f), all_offsets(enc_s))
     with pytest.raises(InputError):
         encode_sentences(["not", "token", "lists"])
 

@@ -7,6 +7,7 @@ import lzma
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -136,6 +137,24 @@ def test_usage_errors_are_one_line_exit_2(argv, text, tmp_path, monkeypatch, cor
     assert code == 2, (out, err)
     assert err.count("\n") == 1 and err.startswith("word2vec: error: ") and text in err, err
     assert not (tmp_path / "o.txt").exists()
+
+
+def test_only_fastw2v_warnings_become_warning_lines():
+    """A file some earlier code left open and the collector closes during a
+    run is Python's business, not the program's: it must not add a line to
+    the one-line error (CI once saw three "unclosed file" lines there)."""
+    def body(argv, stdout, stderr):
+        warnings.warn("unclosed file <_io.FileIO name=13 mode='rb+'>", ResourceWarning)
+        warnings.warn("a deprecated call inside a library", DeprecationWarning)
+        warnings.warn("3 repeated words; kept the first vector of each")
+        warnings.warn("3 repeated words; kept the first vector of each")
+        raise UsageError("flag -size needs a value <int>")
+
+    err = io.StringIO()
+    code = ctools._run("word2vec", body, [], stdout=io.StringIO(), stderr=err)
+    assert code == 2
+    assert err.getvalue() == ("word2vec: warning: 3 repeated words; kept the first vector of each\n" * 2
+                              + "word2vec: error: flag -size needs a value <int>\n")
 
 
 def test_programs_without_arguments_print_usage_and_exit_0():

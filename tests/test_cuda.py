@@ -76,5 +76,5 @@ def test_a_checkpoint_resumes_on_its_own_device(tmp_path):
     vocab, encoded, _ = train_mod.load_training_corpus(corpus, config)
     model = train_mod.Word2Vec.initialize(config, vocab)
     state = train_mod.TrainingState(fingerprint=encoded.fingerprint, device="cuda")
-    with pytest.raises(fastw2v.TrainingError, match="made training on cuda, this run would train on cpu"):
+    with encoded, pytest.raises(fastw2v.TrainingError, match="made training on cuda, this run would train on cpu"):
         model.train_encoded(encoded, state=state)

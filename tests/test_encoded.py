@@ -76,11 +76,13 @@ def test_text_input_keeps_one_vocabulary_and_checks_it_against_the_file(text_fil
     assert corpus.vocab is vocab
     corpus.close()
     encoded = encode(text_files, tmp_path / "c.fw2v")
-    own = open_corpus_file(encoded).vocab
+    with open_corpus_file(encoded) as corpus:
+        own = corpus.vocab
     wrong = Vocabulary(own.words, own.counts + 1)
     with pytest.raises(CorpusFileError, match="c.fw2v: its vocabulary is not the one it was written from"):
         open_corpus_file(encoded, wrong)
-    assert open_corpus_file(encoded, own).vocab is own
+    with open_corpus_file(encoded, own) as corpus:
+        assert corpus.vocab is own
 
 
 @pytest.mark.parametrize("max_sentence_length", [10000, 7, 2])
@@ -106,14 +108,14 @@ def test_keep_encoded_and_standard_input_write_the_same_file(text_files, tmp_pat
                                        "--keep-encoded", str(kept), "--min-count", "2", "--dim", "4",
                                        "--epochs", "1", "-q"])
     assert result.exit_code == 0, result.output
-    a, b = open_corpus_file(reference), open_corpus_file(kept)
-    assert a.fingerprint == b.fingerprint and a.vocab.words == b.vocab.words
+    with open_corpus_file(reference) as a, open_corpus_file(kept) as b:
+        assert a.fingerprint == b.fingerprint and a.vocab.words == b.vocab.words
     piped = subprocess.run([sys.executable, "-m", "fastw2v.cli", "encode", "-", "-o", str(tmp_path / "p.fw2v"),
                             "--min-count", "2"], input=text_files[0].read_bytes(), capture_output=True, text=False)
     assert piped.returncode == 0, piped.stderr
     assert b"bytes a token" in piped.stderr
-    c = open_corpus_file(tmp_path / "p.fw2v")
-    assert c.fingerprint == a.fingerprint and c.sources == [{"name": "standard input"}]
+    with open_corpus_file(tmp_path / "p.fw2v") as c:
+        assert c.fingerprint == a.fingerprint and c.sources == [{"name": "standard input"}]
     assert a.sources[0]["name"] == str(text_files[0]) and a.sources[0]["size"] == text_files[0].stat().st_size
 
 
@@ -122,9 +124,10 @@ def test_ids_take_the_narrowest_type(tmp_path, words, dtype):
     path = tmp_path / "c.txt"
     path.write_text(" ".join(f"w{i}" for i in range(words)) + "\n")
     vocab, encoded, _ = encode_to_file(path, tmp_path / "c.fw2v", min_count=1)
-    assert encoded._tokens.dtype == dtype
-    assert encoded._sections["tokens"][1] == words * np.dtype(dtype).itemsize
-    assert np.array_equal(np.sort(encoded.tokens(0, words)), np.arange(words))
+    with encoded:
+        assert encoded._tokens.dtype == dtype
+        assert encoded._sections["tokens"][1] == words * np.dtype(dtype).itemsize
+        assert np.array_equal(np.sort(encoded.tokens(0, words)), np.arange(words))
 
 
 def test_block_window_reads_every_slice_right(tmp_path, monkeypatch):
@@ -137,7 +140,7 @@ def test_block_window_reads_every_slice_right(tmp_path, monkeypatch):
     path = tmp_path / "c.txt"
     path.write_bytes(text.encode())
     sentences = [line.split() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    encode_to_file(path, tmp_path / "c.fw2v", min_count=2)
+    encode_to_file(path, tmp_path / "c.fw2v", min_count=2)[1].close()
     from_file = fastw2v.train(str(tmp_path / "c.fw2v"), quiet=True, **OPTIONS)
     in_memory = fastw2v.train([s for s in sentences if s], quiet=True, **OPTIONS)
     assert from_file.vocab.words == in_memory.vocab.words
@@ -216,7 +219,8 @@ def test_encoded_files_train_further_resume_and_feed_the_c_tool(text_files, tmp_
                                   "--save-model", str(model_path), "--epochs", "1", "-q"])
     assert result.exit_code == 0, result.output
     after = fastw2v.Word2Vec.load(model_path)
-    other = open_corpus_file(second).vocab
+    with open_corpus_file(second) as corpus:
+        other = corpus.vocab
     assert after.vocab.words[:len(before.vocab)] == before.vocab.words
     assert set(after.vocab.words) == set(before.vocab.words) | set(other.words)
     w = before.vocab.words[0]
@@ -227,7 +231,7 @@ def test_encoded_files_train_further_resume_and_feed_the_c_tool(text_files, tmp_
     corpus = open_corpus_file(first)
     model = train_mod.Word2Vec.initialize(config, corpus.vocab)
     from test_reliability import SignalAfter
-    with pytest.raises(fastw2v.TrainingInterrupted):
+    with corpus, pytest.raises(fastw2v.TrainingInterrupted):
         model.train_encoded(corpus, SignalAfter(2, calls=1), checkpoint=ck)
     resumed = fastw2v.resume(ck, str(first), quiet=True)
     reference = fastw2v.train(str(first), quiet=True, dim=8, epochs=2, threads=1)

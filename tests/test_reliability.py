@@ -57,7 +57,7 @@ def test_interrupted_and_resumed_run_is_byte_identical(tmp_path, small_calls, sg
     vocab, encoded, _ = train_mod.load_training_corpus(corpus, config)
     model = train_mod.Word2Vec.initialize(config, vocab)
     checkpoint = tmp_path / "ck.npz"
-    with pytest.raises(TrainingInterrupted) as stopped:
+    with encoded, pytest.raises(TrainingInterrupted) as stopped:
         model.train_encoded(encoded, SignalAfter(3, calls=7), checkpoint=checkpoint, checkpoint_every=every)
     assert stopped.value.signum == signal.SIGINT and stopped.value.exit_code == 130
     resumed = resume(checkpoint, corpus, quiet=True)
@@ -71,7 +71,7 @@ def test_resume_refuses_another_corpus(tmp_path, small_calls):
     config = fastw2v.Config(dim=8, epochs=2, threads=1, min_count=2)
     vocab, encoded, _ = train_mod.load_training_corpus(corpus, config)
     model = train_mod.Word2Vec.initialize(config, vocab)
-    with pytest.raises(TrainingInterrupted):
+    with encoded, pytest.raises(TrainingInterrupted):
         model.train_encoded(encoded, SignalAfter(2, calls=2), checkpoint=tmp_path / "ck.npz")
     other = topic_corpus(tmp_path / "other.txt", seed=1)
     with pytest.raises(fastw2v.TrainingError, match="corpus differs"):
@@ -83,7 +83,7 @@ def test_sigterm_without_checkpoint(tmp_path, small_calls):
     config = fastw2v.Config(dim=8, epochs=2, threads=1, min_count=2)
     vocab, encoded, _ = train_mod.load_training_corpus(corpus, config)
     model = train_mod.Word2Vec.initialize(config, vocab)
-    with pytest.raises(TrainingInterrupted, match="SIGTERM; no output written") as stopped:
+    with encoded, pytest.raises(TrainingInterrupted, match="SIGTERM; no output written") as stopped:
         model.train_encoded(encoded, SignalAfter(2, calls=1, signum=signal.SIGTERM))
     assert stopped.value.exit_code == 143
     assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # handlers restored
