@@ -276,6 +276,7 @@ def test_kill_9_during_save_never_leaves_a_corrupt_file(tmp_path):
         time.sleep(0.3 + rs.rand())
         proc.kill()
         proc.wait()
+        proc.stdout.close()
         if dest.exists():  # either a complete file or (before the first rename) none
             kv = GensimKV.load_word2vec_format(str(dest), binary=True)
             assert kv.vectors.shape == (20000, 100)

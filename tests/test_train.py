@@ -94,7 +94,7 @@ def test_quality_on_war_and_peace():
     neighbours = [w for w, _ in model.most_similar("moscow", topn=10)]
     assert len(PLACES & set(neighbours)) >= 3, neighbours
     gold, cosine = [], []
-    for line in open(EVAL / "simlex999.txt", encoding="utf-8"):
+    for line in (EVAL / "simlex999.txt").read_text(encoding="utf-8").splitlines():
         if line.startswith("#"):
             continue
         a, b, score = line.split("\t")
