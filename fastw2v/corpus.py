@@ -31,7 +31,12 @@ one, that is why encoding scales least (en-mix: 0.21 s on one thread, 0.16
 s on two).  Mapping the file and writing through the mapping took 0.207 s
 against pwrite's 0.125 s (8 alternating runs), and faulting each range's
 pages in first outside the lock (MAP_POPULATE, 0.03-0.1 s a thread) left
-pwrite 0.02 s but the encoding no faster (6 alternating runs).
+pwrite 0.02 s but the encoding no faster (6 alternating runs).  New
+pages set the pace and the lock matters only while they are slow: a range
+of en-mix (10.2M ids, two threads) encodes in 0.05-0.08 s with its pwrites
+dropped, 0.07-0.14 s writing to a file of its own and 0.07-0.22 s writing
+to the shared file (11 alternating runs of each; the last two equal in this
+machine's fast phases), and a corpus file is one file.
 
 Corpus file (``.fw2v``, version 1), all integers little-endian:
 
