@@ -29,7 +29,7 @@ from .distributed import current, guard, join, launched_size
 from .files import STDIN, InputError, OutputSet, check_distinct_paths, check_writable, expand_inputs
 from .modelfile import ModelFileError, load_model
 from .progress import CompileWatch, Progress, write_safely
-from .train import (StopOnSignal, TrainingError, TrainingInterrupted, TrainingState, TrainingWarning, Word2Vec,
+from .train import (OWN_WARNINGS, StopOnSignal, TrainingError, TrainingInterrupted, TrainingState, Word2Vec,
                     adopt_corpus_settings, check_device, load_training_corpus, warn_about_input)
 from .vocab import VocabularyError
 
@@ -42,14 +42,11 @@ def say(text: str, err: bool = True) -> None:
     write_safely(sys.stderr if err else sys.stdout, text + "\n")
 
 
-DATA_WARNINGS = (TrainingWarning, UnicodeWarning)
-
-
-def _data_warnings_as_lines(show_others):
-    """A warnings.showwarning that prints warnings about the data as one
+def _own_warnings_as_lines(show_others):
+    """A warnings.showwarning that prints fastw2v's warnings as one
     "warning:" line and leaves the others to `show_others`."""
     def show(message, category, *rest):
-        if issubclass(category, DATA_WARNINGS):
+        if issubclass(category, OWN_WARNINGS):
             say(f"warning: {message}")
         else:
             show_others(message, category, *rest)
@@ -78,9 +75,9 @@ class FastW2VGroup(click.Group):
         debug = "--debug" in args
         try:
             with warnings.catch_warnings():
-                for category in DATA_WARNINGS:
+                for category in OWN_WARNINGS:
                     warnings.simplefilter("always", category)
-                warnings.showwarning = _data_warnings_as_lines(warnings.showwarning)
+                warnings.showwarning = _own_warnings_as_lines(warnings.showwarning)
                 code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Abort:
             say("Aborted.")

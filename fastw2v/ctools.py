@@ -44,11 +44,6 @@ class DataError(ValueError):
     """Input the program cannot use (exit status 1)."""
 
 
-# what fastw2v warns about (the data, a vector file's oddities): each one a
-# "program: warning:" line, every time; other categories keep Python's filters
-OWN_WARNINGS = (UserWarning, UnicodeWarning)
-
-
 # --------------------------------------------------------------------------
 # C-style flags
 
@@ -142,7 +137,7 @@ def _run(program: str, body, argv, **streams) -> int:
     stderr = streams.get("stderr") or sys.stderr
     from .corpus import CorpusFileError
     from .progress import write_safely
-    from .train import TrainingError, TrainingInterrupted
+    from .train import OWN_WARNINGS, TrainingError, TrainingInterrupted
     from .vectors import VectorFileError
 
     show_others = warnings.showwarning

@@ -165,3 +165,16 @@ def test_data_errors_exit_1_with_one_line(vectors, tmp_path):
     empty_pairs = tmp_path / "pairs.tsv"
     empty_pairs.write_text("# nothing\n")
     one_line_error(run(evaluate, path, "--pairs", empty_pairs), 1, "no word pair")
+
+
+def test_a_vector_files_oddity_is_one_warning_line(tmp_path):
+    """fastw2v's own warnings (here the reader's, a plain UserWarning) print
+    as one "warning:" line, not in Python's file:line format."""
+    from fastw2v.cli import main
+
+    path = tmp_path / "v.txt"
+    path.write_text("3 2\na 1 0\nb 0 1\na 1 1\n")
+    result = CliRunner().invoke(main, ["similar", str(path), "a"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == f"warning: {path}: 1 repeated words; kept the first vector of each\n"
+    assert "b" in result.stdout
