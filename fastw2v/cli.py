@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import warnings
 from importlib import resources
 
 import click
@@ -28,8 +27,8 @@ from .corpus import CorpusFileError, encode_to_file
 from .distributed import current, guard, join, launched_size
 from .files import STDIN, InputError, OutputSet, check_distinct_paths, check_writable, expand_inputs
 from .modelfile import ModelFileError, load_model
-from .progress import CompileWatch, Progress, write_safely
-from .train import (OWN_WARNINGS, StopOnSignal, TrainingError, TrainingInterrupted, TrainingState, Word2Vec,
+from .progress import CompileWatch, Progress, own_warnings_as_lines, write_safely
+from .train import (StopOnSignal, TrainingError, TrainingInterrupted, TrainingState, Word2Vec,
                     adopt_corpus_settings, check_device, load_training_corpus, warn_about_input)
 from .vocab import VocabularyError
 
@@ -40,17 +39,6 @@ DATA_ERRORS = (VocabularyError, TrainingError, ModelFileError, CorpusFileError)
 def say(text: str, err: bool = True) -> None:
     """One line on stderr (or stdout); silently nothing when the stream is gone."""
     write_safely(sys.stderr if err else sys.stdout, text + "\n")
-
-
-def _own_warnings_as_lines(show_others):
-    """A warnings.showwarning that prints fastw2v's warnings as one
-    "warning:" line and leaves the others to `show_others`."""
-    def show(message, category, *rest):
-        if issubclass(category, OWN_WARNINGS):
-            say(f"warning: {message}")
-        else:
-            show_others(message, category, *rest)
-    return show
 
 
 class _Interrupted(click.ClickException):
@@ -74,10 +62,7 @@ class FastW2VGroup(click.Group):
         args = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in args
         try:
-            with warnings.catch_warnings():
-                for category in OWN_WARNINGS:
-                    warnings.simplefilter("always", category)
-                warnings.showwarning = _own_warnings_as_lines(warnings.showwarning)
+            with own_warnings_as_lines(lambda message: say(f"warning: {message}")):
                 code = super().main(args=args, prog_name=prog_name, standalone_mode=False, **extra)
         except click.exceptions.Abort:
             say("Aborted.")

@@ -21,7 +21,6 @@ import os
 import re
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -136,23 +135,12 @@ def _run(program: str, body, argv, **streams) -> int:
     line on stderr with the documented exit status."""
     stderr = streams.get("stderr") or sys.stderr
     from .corpus import CorpusFileError
-    from .progress import write_safely
-    from .train import OWN_WARNINGS, TrainingError, TrainingInterrupted
+    from .progress import own_warnings_as_lines, write_safely
+    from .train import TrainingError, TrainingInterrupted
     from .vectors import VectorFileError
 
-    show_others = warnings.showwarning
-
-    def show_warning(message, category, *args, **kwargs):
-        if issubclass(category, OWN_WARNINGS):
-            write_safely(stderr, f"{program}: warning: {message}\n")
-        else:  # the interpreter's own (an unclosed file collected now, a deprecation): as Python shows them
-            show_others(message, category, *args, **kwargs)
-
     try:
-        with warnings.catch_warnings():
-            for category in OWN_WARNINGS:
-                warnings.simplefilter("always", category)
-            warnings.showwarning = show_warning
+        with own_warnings_as_lines(lambda message: write_safely(stderr, f"{program}: warning: {message}\n")):
             return body(list(sys.argv[1:] if argv is None else argv), **streams)
     except (UsageError, ConfigError, InputError) as e:
         return _error_exit(program, str(e), 2, stderr)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
+import warnings
+from contextlib import contextmanager
 
 from numba.core import event as numba_event
 
@@ -28,6 +30,31 @@ def write_safely(stream, text: str) -> bool:
         return True
     except (OSError, ValueError):  # a broken pipe, a closed file
         return False
+
+
+# the categories fastw2v warns with (the data, a vector file's oddities)
+OWN_WARNINGS = (UserWarning, UnicodeWarning)
+
+
+@contextmanager
+def own_warnings_as_lines(say_warning):
+    """Within it, each of fastw2v's warnings, every time, goes to
+    say_warning(message), which prints it as one line; the others (an
+    unclosed file collected meanwhile, a deprecation in a library) keep
+    Python's filters and format."""
+    show_others = warnings.showwarning
+
+    def show(message, category, *rest, **kwargs):
+        if issubclass(category, OWN_WARNINGS):
+            say_warning(message)
+        else:
+            show_others(message, category, *rest, **kwargs)
+
+    with warnings.catch_warnings():
+        for category in OWN_WARNINGS:
+            warnings.simplefilter("always", category)
+        warnings.showwarning = show
+        yield
 
 
 def _si(x: float) -> str:

@@ -215,11 +215,6 @@ class TrainingWarning(UserWarning):
     """Training ran but learnt little or nothing (a tiny corpus, say)."""
 
 
-# the categories fastw2v warns with (the data, a vector file's oddities): the
-# programs print each as one "warning:" line; the others keep Python's filters
-OWN_WARNINGS = (UserWarning, UnicodeWarning)
-
-
 def warn(message: str, category=TrainingWarning) -> None:
     """A data warning: the Python API's warnings, one "warning:" line in the CLI."""
     warnings.warn(message, category, stacklevel=3)
