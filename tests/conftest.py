@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from gensim.test.utils import datapath
 
+
 @pytest.fixture(autouse=True)
 def no_file_left_open():
     """Fail the test that leaves a file open.  A file held in a reference
