@@ -28,7 +28,13 @@ Parallel scan.  A plain file is cut into byte ranges of about equal size,
 each cut just after an ASCII whitespace byte (a token never spans a cut, and
 no UTF-8 character contains an ASCII byte), and each range is scanned by one
 worker thread into its own table (the scanner releases the GIL).  Compressed
-files and streams are one range each.  The tables are merged in range order,
+files and streams are one range each.  A thread left without a range takes
+over the second half of what the range with most left has not read yet,
+cut the same way, while that half holds at least SPLIT_MIN_BYTES
+(_Workshare), so that a slowed thread does not hold the others up idle: on
+this virtual machine the two halves of en-mix, the same words and bytes,
+took 0.53-0.73 s each, one up to 0.12 s after the other (6 runs in one
+process).  The tables are merged in range order,
 so every word's count and first position (global token index) equal those of
 a serial scan, and so do the encoded ids (tested).  A line cut between two
 ranges is continued, not ended: the second range marks a line end at its
@@ -39,9 +45,14 @@ arrive, so a run with it scans serially.
 
 Merging.  The first range's table becomes the merged one as it is; each
 later one is merged into it with its stored hashes (no word is hashed
-again), the merged table growing only as new entries arrive.  Merging
-en-mix's second range takes 0.015-0.02 s (0.07 s for the two when each was
-copied into an empty table by scanning its words again).
+again), the merged table growing only as new entries arrive.  The words
+both tables hold are looked up on all the scan's threads at once (each
+adds the counts of the entries it finds, which are distinct words: no two
+threads write the same place), then the new ones are added in order on
+one.  Merging en-mix's second range (177k entries into 177k, 71k of them
+new) took 0.027-0.040 s on one thread, 0.012-0.030 s so (6 runs each,
+alternating processes); it was 0.07 s for the two when each was copied
+into an empty table by scanning its words again.
 
 Measured on the 2-core machine (bench/results/scan.md, scan-zipf-200m.md,
 `python -m bench.scan --phases`, 5 and 3 alternating runs): the scan itself
@@ -72,9 +83,8 @@ from __future__ import annotations
 
 import tempfile
 import threading
-import queue
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -89,6 +99,8 @@ RANGE_MIN_BYTES = 1 << 24   # plain files are cut into ranges no smaller than th
 LINE_END = -1               # in the id stream: a line ended
 SPOOL_IN_MEMORY_BYTES = 1 << 26  # inputs smaller than this keep their id stream in memory
 SPOOL_RELEASE_BYTES = 1 << 22    # a spool file's read bytes are released in pieces of this
+MERGE_PART_MIN = 1 << 14         # the fewest entries a thread looks up when merging tables
+SPLIT_MIN_BYTES = 1 << 20        # the smallest piece a thread takes over from a range being read
 
 # byte classes
 _WORD, _SPACE, _NEWLINE, _LEAD = 0, 1, 2, 3
@@ -272,24 +284,45 @@ def _scan(data, start, classes, buckets, hashes, starts, lengths, counts, first_
 
 
 @njit(cache=True, nogil=True)
+def _find(buckets, hashes, starts, lengths, counts, pool,
+          their_hashes, their_starts, their_lengths, their_counts, their_pool, lo, hi, entries, woken):
+    """Look another table's entries lo..hi-1 up here, with their stored
+    hashes: the entry of each one found goes to entries (and its count is
+    added), -1 for the others.  Writes nothing else but counts, each entry's
+    own (another table's entries are distinct words), so threads may look
+    up parts of the same table at once; woken[0]: entries found whose count
+    was 0 (forgotten by pruning)."""
+    for t in range(lo, hi):
+        slot, entry = _lookup(buckets, hashes, starts, lengths, pool, their_hashes[t], their_pool, their_starts[t],
+                              their_lengths[t])
+        entries[t] = entry
+        if entry >= 0:
+            if counts[entry] == 0 and their_counts[t] > 0:
+                woken[0] += 1
+            counts[entry] += their_counts[t]
+
+
+@njit(cache=True, nogil=True)
 def _merge(buckets, hashes, starts, lengths, counts, first_seen, pool, state,
            their_hashes, their_starts, their_lengths, their_counts, their_first_seen, their_pool, token_base,
            entries, start):
-    """Add another table's entries from number `start` on (its arrays cut to
-    its entries; its first positions relative to token_base), writing each
-    one's entry here to entries.  Stops, as _scan does, before an entry our
-    table has no room for, and returns its number (the caller grows the
-    table and calls again).  The stored hashes are the scanner's, so no word
-    is hashed again."""
+    """Add the entries of another table that _find did not find (entries[t]
+    = -1), from number `start` on (its arrays cut to its entries; its first
+    positions relative to token_base), writing each one's entry here to
+    entries.  Stops, as _scan does, before an entry our table has no room
+    for, and returns its number (the caller grows the table and calls
+    again).  The stored hashes are the scanner's, so no word is hashed
+    again."""
     for t in range(start, len(their_hashes)):
+        if entries[t] >= 0:
+            continue
         h, length, at = their_hashes[t], their_lengths[t], their_starts[t]
         slot, entry = _lookup(buckets, hashes, starts, lengths, pool, h, their_pool, at, length)
+        entry = _insert(buckets, hashes, starts, lengths, counts, first_seen, pool, state, slot, h, their_pool,
+                        at, length, token_base + their_first_seen[t])
         if entry < 0:
-            entry = _insert(buckets, hashes, starts, lengths, counts, first_seen, pool, state, slot, h, their_pool,
-                            at, length, token_base + their_first_seen[t])
-            if entry < 0:
-                return t
-        if counts[entry] == 0 and their_counts[t] > 0:
+            return t
+        if their_counts[t] > 0:
             state[_N_LIVE] += 1
         counts[entry] += their_counts[t]
         entries[t] = entry
@@ -492,15 +525,27 @@ class Table:
         return (_spaced_words(self.pool, self.starts[:n], self.lengths[:n]), self.counts[:n].copy(),
                 self.first_seen[:n].copy(), self.tokens)
 
-    def merge(self, other: "Table", token_base: int) -> np.ndarray:
+    def merge(self, other: "Table", token_base: int, threads: int = 1) -> np.ndarray:
         """Add `other`'s entries (of a later range whose first token is number
-        token_base); returns its entry -> our entry map."""
+        token_base); returns its entry -> our entry map.  The words both
+        tables hold are looked up on `threads` threads, the new ones then
+        added in order."""
         n = other.n_entries
+        theirs = (other.hashes[:n], other.starts[:n], other.lengths[:n], other.counts[:n])
         entries = np.empty(n, dtype=np.int32)
+        find = (self.buckets, self.hashes, self.starts, self.lengths, self.counts, self.pool)
+        parts = np.linspace(0, n, max(1, min(threads, -(-n // MERGE_PART_MIN))) + 1).astype(np.int64)
+        woken = np.zeros(len(parts) - 1, dtype=np.int64)
+        with ThreadPoolExecutor(max(1, len(parts) - 2), thread_name_prefix="fastw2v-merge") as helpers:
+            found = [helpers.submit(_find, *find, *theirs, other.pool, lo, hi, entries, woken[k:k + 1])
+                     for k, (lo, hi) in enumerate(zip(parts[1:-1], parts[2:]), 1)]
+            _find(*find, *theirs, other.pool, 0, parts[1], entries, woken[:1])
+            for part in found:
+                part.result()
+        self.state[_N_LIVE] += int(woken.sum())
         done = 0
         while True:
-            done = _merge(*self.arrays(), other.hashes[:n], other.starts[:n], other.lengths[:n], other.counts[:n],
-                          other.first_seen[:n], other.pool, token_base, entries, done)
+            done = _merge(*self.arrays(), *theirs, other.first_seen[:n], other.pool, token_base, entries, done)
             if done == n:
                 return entries
             self.grow(int(other.lengths[done]))
@@ -623,9 +668,10 @@ def plan_ranges(inputs: list[Input], threads: int, compressed: list[bool],
     return ranges
 
 
-def _blocks(f, limit: int | None, stop: threading.Event | None = None):
-    """Blocks of the reader's next `limit` bytes (all when None) as uint8
-    views, each ending at a separator (except the last).
+def _blocks(f, claim: Callable[[int], int] | None = None, stop: threading.Event | None = None):
+    """Blocks of the reader's bytes as uint8 views, each ending at a
+    separator (except the last): all of them, or as many as `claim` grants
+    (claim(n): how many of the next n bytes may be read, 0 at the end).
 
     One buffer is reused (a view is valid until the next block is
     requested); the bytes after the last separator move to the front and
@@ -633,18 +679,15 @@ def _blocks(f, limit: int | None, stop: threading.Event | None = None):
     """
     buf = np.empty(2 * BLOCK_BYTES, dtype=np.uint8)
     carry = 0
-    left = limit
     while True:
         if stop is not None and stop.is_set():
             raise InterruptedError("scan stopped")
         if len(buf) - carry < BLOCK_BYTES:  # one word longer than a block: make room
             buf = np.concatenate([buf[:carry], np.empty(len(buf), dtype=np.uint8)])
-        want = BLOCK_BYTES if left is None else min(BLOCK_BYTES, left)
+        want = BLOCK_BYTES if claim is None else claim(BLOCK_BYTES)
         n = f.readinto(memoryview(buf)[carry:carry + want]) if want else 0
         if not n:
             break
-        if left is not None:
-            left -= n
         end = carry + n
         cut = last_separator_end(buf[:end])
         if cut == 0:
@@ -732,8 +775,72 @@ class RangeScan:
 _BINARY_MAGIC = (b"\x7fELF", b"MZ", b"\x89PNG", b"%PDF", b"PK\x03\x04", b"\xca\xfe\xba\xbe")
 
 
-def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_size,
+class _Reading:
+    """A range being scanned: the bytes its reader has claimed so far and
+    its end, which a thread with nothing left to do may move back to take
+    over the rest (_Workshare.next)."""
+
+    def __init__(self, rng: ByteRange, lock: threading.Lock):
+        self.range, self.lock = rng, lock
+        self.reached, self.end = rng.start, rng.end
+        self.uncut = False  # no whitespace in the second half of its rest: not split
+
+    def claim(self, n: int) -> int:
+        with self.lock:
+            if self.end is not None:
+                n = min(n, self.end - self.reached)
+            self.reached += n
+            return n
+
+    def rest(self) -> int:
+        """Bytes not claimed yet that may be split off (0 for a range read
+        to its input's end)."""
+        return 0 if self.end is None or self.uncut else self.end - self.reached
+
+    def scanned(self) -> ByteRange:
+        """The range as it was read, once done."""
+        return ByteRange(self.range.source, self.range.input, self.range.start, self.end)
+
+
+class _Workshare:
+    """The scan's ranges handed out to the worker threads: the planned ones
+    in order, then, once none is left, the second half of the rest of the
+    range being read that has most left, while that half holds at least
+    SPLIT_MIN_BYTES (cut after a whitespace byte, as planned ranges are)."""
+
+    def __init__(self, ranges: list[ByteRange]):
+        self.lock = threading.Lock()
+        self.todo = list(reversed(ranges))
+        self.reading: list[_Reading] = []
+
+    def next(self) -> _Reading | None:
+        while True:
+            with self.lock:
+                if self.todo:
+                    reading = _Reading(self.todo.pop(), self.lock)
+                    self.reading.append(reading)
+                    return reading
+                victim = max(self.reading, key=_Reading.rest, default=None)
+                if victim is None or victim.rest() < 2 * SPLIT_MIN_BYTES:
+                    return None
+                end = victim.end
+                middle = victim.reached + victim.rest() // 2
+            cut = _cut_after_space(victim.range.input.path, middle, end)  # reads the file: not under the lock
+            with self.lock:
+                if cut >= end:
+                    victim.uncut = True
+                if victim.end != end or victim.reached >= cut or cut >= end:
+                    continue  # split, read past the cut meanwhile, or one word to its end: look again
+                victim.end = cut
+                rng = victim.range
+                reading = _Reading(ByteRange(rng.source, rng.input, cut, end), self.lock)
+                self.reading.append(reading)
+                return reading
+
+
+def _scan_range(reading: _Reading, spool_dir: str | None, spools: list, max_vocab_size,
                 stop: threading.Event) -> RangeScan:
+    rng = reading.range
     table = Table()
     result = RangeScan(rng, table)
     if spool_dir is not None:
@@ -747,8 +854,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
                 f.seek(rng.start)
             else:
                 result.looks_binary = f.head.startswith(_BINARY_MAGIC)
-            limit = None if rng.end is None else rng.end - rng.start
-            for data in _blocks(f, limit, stop):
+            for data in _blocks(f, reading.claim, stop):
                 if len(ids) < len(data) + 2:
                     ids = np.empty(len(data) + 2, dtype=np.int32)
                     packed = np.empty(2 * len(ids), dtype=np.uint16)
@@ -760,6 +866,7 @@ def _scan_range(rng: ByteRange, spool_dir: str | None, spools: list, max_vocab_s
         if isinstance(e, (InputError, InterruptedError)):
             raise
         raise InputError(f"{rng.input.name}: {e}") from None
+    result.range = reading.scanned()
     result.invalid_utf8 = table.any_invalid_utf8()  # here, on all threads, not on the merged table after
     return result
 
@@ -830,19 +937,19 @@ def scan_inputs(inputs: list[Input], threads: int = 1, max_vocab_size=None, spoo
     result = Scan(None, [], [], inputs, [0] * len(inputs), [False] * len(inputs))
     stop = threading.Event()
     try:
-        futures = _in_workers(ranges, workers, stop, _scan_range, spool, result.spools, max_vocab_size, stop)
+        workers_done = _in_workers(_Workshare(ranges), workers, stop, _scan_range, spool, result.spools,
+                                   max_vocab_size, stop)
         _load_later_kernels()
         if meanwhile is not None:
             meanwhile()
         release_compiler_pages()  # again: what those loads touched, while the scan's buffers are small
-        for future in futures:
-            part = future.result()
+        for part in workers_done():
             result.ranges.append(part)
             if result.table is None:  # the first range's table is the merged one: its entries map to themselves
                 result.table = part.table
                 result.maps.append(np.arange(part.table.n_entries, dtype=np.int32))
             else:
-                result.maps.append(result.table.merge(part.table, result.table.tokens))
+                result.maps.append(result.table.merge(part.table, result.table.tokens, workers))
                 result.table.state[_TOKENS] += part.table.tokens
             result.nul_bytes[part.range.source] += part.nul_bytes
             result.looks_binary[part.range.source] |= part.looks_binary
@@ -885,27 +992,37 @@ def _load_later_kernels() -> None:
     table.words_of(np.zeros(1, np.int64))
 
 
-def _in_workers(items, workers: int, stop: threading.Event, fn, *args) -> list[Future]:
-    """fn(item, *args) for each item on `workers` daemon threads, as futures
-    in item order.  Daemon threads, unlike a ThreadPoolExecutor's, cannot hold
-    the process up: one blocked reading a pipe is simply left behind when an
-    interrupted run exits.  Once `stop` is set no new item starts."""
-    futures = [Future() for _ in items]
-    todo = queue.SimpleQueue()
-    for pair in zip(items, futures):
-        todo.put(pair)
+def _in_workers(share: _Workshare, workers: int, stop: threading.Event, fn, *args) -> Callable[[], list]:
+    """fn(reading, *args) for each range `share` hands out, on `workers`
+    daemon threads.  Returns a function that waits for them all and returns
+    the results in input order, or raises the first error a worker met.
+    Daemon threads, unlike a ThreadPoolExecutor's, cannot hold the process
+    up: one blocked reading a pipe is simply left behind when an
+    interrupted run exits.  Once `stop` is set no new range starts, and an
+    error stops the others."""
+    results, errors = [], []
 
     def work():
         while not stop.is_set():
-            try:
-                item, future = todo.get_nowait()
-            except queue.Empty:
+            reading = share.next()
+            if reading is None:
                 return
             try:
-                future.set_result(fn(item, *args))
+                results.append(fn(reading, *args))
             except BaseException as e:  # handed to the waiting thread
-                future.set_exception(e)
+                errors.append(e)
+                stop.set()
+                return
 
-    for k in range(min(workers, len(items))):
-        threading.Thread(target=work, name=f"fastw2v-scan-{k}", daemon=True).start()
-    return futures
+    threads = [threading.Thread(target=work, name=f"fastw2v-scan-{k}", daemon=True) for k in range(workers)]
+    for thread in threads:
+        thread.start()
+
+    def wait() -> list:
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise next((e for e in errors if not isinstance(e, InterruptedError)), errors[0])
+        return sorted(results, key=lambda part: (part.range.source, part.range.start))
+
+    return wait

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fastw2v import scan as scan_mod
 from fastw2v.corpus import encode_sentences, load_corpus
-from fastw2v.files import InputError
+from fastw2v.files import InputError, expand_inputs
 from fastw2v.vocab import Vocabulary, VocabularyError
 
 SPACES = "\t\x0b\x0c\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -50,9 +50,10 @@ def sentences_of(encoded):
 
 @pytest.fixture
 def tiny_ranges(monkeypatch):
-    """Byte ranges of a few bytes, id streams spooled to files: the parallel
-    scan's every seam on small inputs."""
+    """Byte ranges of a few bytes, split again by threads left idle, id
+    streams spooled to files: the parallel scan's every seam on small inputs."""
     monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 3)
+    monkeypatch.setattr(scan_mod, "SPLIT_MIN_BYTES", 1)
     monkeypatch.setattr(scan_mod, "SPOOL_IN_MEMORY_BYTES", 0)
 
 
@@ -128,6 +129,99 @@ def test_merging_the_ranges_grows_the_table(tmp_path, monkeypatch):
         assert encoded.n_tokens == 30_000 + len(words[::7])
 
 
+@pytest.mark.parametrize("threads", [2, 5])
+def test_merging_on_threads_equals_merging_on_one(monkeypatch, threads):
+    """Tables merged with their shared words looked up on several threads
+    (parts of at least 2 entries) get the same entries, counts, first
+    positions, live count and map as merged on one; the later table's
+    words include some the first forgot when pruned (count 0) and new ones."""
+    monkeypatch.setattr(scan_mod, "MERGE_PART_MIN", 2)
+    rs = np.random.RandomState(7)
+
+    def table(words):
+        t = scan_mod.Table(capacity=16, pool_bytes=64)
+        data = np.frombuffer(" ".join(words).encode() + b"\n", np.uint8).copy()
+        t.scan(data, np.empty(len(data) + 2, np.int32))
+        return t
+
+    first = [f"w{k}" for k in rs.zipf(1.3, size=3000) % 700]
+    later = [f"w{k}" for k in rs.zipf(1.3, size=2000) % 1500]
+    merged = []
+    for n in (1, threads):
+        ours, theirs = table(first), table(later)
+        ours.prune(100, 1)
+        entries = ours.merge(theirs, ours.tokens, threads=n)
+        merged.append((entries, ours))
+    (one, a), (many, b) = merged
+    assert np.array_equal(one, many) and a.n_entries == b.n_entries and a.state[2] == b.state[2]
+    for name in ("hashes", "starts", "lengths", "counts", "first_seen"):
+        assert np.array_equal(getattr(a, name)[:a.n_entries], getattr(b, name)[:b.n_entries]), name
+    assert (a.counts[one] > 0).all() and a.n_entries > len(set(first))
+
+
+def test_an_idle_thread_takes_over_half_of_the_longest_rest(tmp_path, monkeypatch):
+    """Once the planned ranges are handed out, the next thread gets the
+    second half of what the range with most left has not claimed yet, cut
+    after a whitespace byte; that range's reader stops at the cut."""
+    monkeypatch.setattr(scan_mod, "SPLIT_MIN_BYTES", 100)
+    data = b" ".join(b"w%d" % (k % 97) for k in range(2000)) + b"\n"
+    path = tmp_path / "c.txt"
+    path.write_bytes(data)
+    (inp,) = expand_inputs([path])
+    share = scan_mod._Workshare([scan_mod.ByteRange(0, inp, 0, 3000), scan_mod.ByteRange(0, inp, 3000, len(data))])
+    first, second = share.next(), share.next()
+    assert (first.range.start, second.range.start) == (0, 3000)
+    assert first.claim(1000) == 1000 and second.claim(100) == 100
+    piece = share.next()                         # the second has most left: 3100 .. end
+    cut = piece.range.start
+    assert (3100 + len(data)) // 2 <= cut < (3100 + len(data)) // 2 + 5 and data[cut - 1:cut] == b" "
+    assert (piece.range.end, second.end) == (len(data), cut)
+    assert second.claim(len(data)) == cut - 3100 and second.claim(1) == 0
+    piece.claim(10 ** 6)
+    assert first.claim(1500) == 1500             # 500 left: the most, and at least 2 x 100 bytes
+    other = share.next()
+    assert 2750 <= other.range.start < 2755 and first.end == other.range.start and other.range.end == 3000
+    first.claim(other.range.start - 2500 - 150)  # 150 left on the first range, 199 on the other:
+    other.claim(other.range.end - other.range.start - 199)
+    assert share.next() is None                  # under 2 x 100 bytes each
+    path.write_bytes(b"a b " + b"x" * 1000)      # no whitespace to cut at: not split
+    share = scan_mod._Workshare([scan_mod.ByteRange(0, inp, 0, 1004)])
+    whole = share.next()
+    whole.claim(2)
+    assert share.next() is None and whole.end == 1004
+
+
+def test_a_slow_thread_is_helped_and_the_result_is_a_serial_scans(tmp_path, monkeypatch):
+    """A thread slowed down on the first range has pieces of it taken over
+    by the other threads; the pieces tile the file in order and the corpus
+    equals the reference."""
+    import time
+
+    monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 1 << 12)
+    monkeypatch.setattr(scan_mod, "SPLIT_MIN_BYTES", 1 << 10)
+    monkeypatch.setattr(scan_mod, "BLOCK_BYTES", 1 << 9)
+    blocks = scan_mod._blocks
+
+    def slow_on_the_first_range(f, claim=None, stop=None):
+        for data in blocks(f, claim, stop):
+            if claim is not None and claim.__self__.range.start == 0:
+                time.sleep(0.002)
+            yield data
+
+    monkeypatch.setattr(scan_mod, "_blocks", slow_on_the_first_range)
+    rs = np.random.RandomState(5)
+    text = "\n".join(" ".join(f"é{k}" for k in rs.zipf(1.3, size=40) % 3000) for _ in range(600)) + "\n"
+    path = tmp_path / "c.txt"
+    path.write_text(text)
+    scan = scan_mod.scan_inputs(expand_inputs([path]), 2)
+    scan.close()
+    bounds = [(part.range.start, part.range.end) for part in scan.ranges]
+    assert len(bounds) > 2 and bounds[0][0] == 0 and bounds[-1][1] == path.stat().st_size
+    assert all(a[1] == b[0] for a, b in zip(bounds[:-1], bounds[1:]))
+    assert scan.table.tokens == len(text.split())
+    check_against_reference(path, text, min_count=2, max_len=7, threads=2)
+
+
 @pytest.mark.parametrize("spooled", [False, True])
 @pytest.mark.parametrize("block_items", [2, 3, 7, 1 << 10])
 def test_id_stream_round_trip(tmp_path, spooled, block_items):
@@ -188,7 +282,6 @@ def test_vocabulary_chosen_from_counts_equals_the_decoded_one(tmp_path, monkeypa
     range only, where one is scanned on each thread) it leaves the choice
     to build_vocabulary (replacement can merge words)."""
     from fastw2v.corpus import build_vocabulary, plan_vocabulary
-    from fastw2v.files import expand_inputs
 
     monkeypatch.setattr(scan_mod, "RANGE_MIN_BYTES", 4096)
     rs = np.random.RandomState(3)
