@@ -15,7 +15,16 @@ each repeat:
   installed: 0.2 s here, once per process whatever the process then does);
 - scan + encode: `corpus.encode_to_file` timed in a process whose numba has
   started (one scanner kernel called on one byte), which is the scan,
-  vocabulary, encoding and atomic write of the file alone.
+  vocabulary, encoding and atomic write of the file alone, with the CPU
+  time the process spent on it (all threads, user and system).
+
+The CPU times tell the machine's share in a speed-up.  The scan on two
+threads does the work of one (in this 2-core virtual machine's quiet moments
+it used the same CPU time within 3%), so a 2-thread run that used much more
+CPU than the 1-thread run of its repeat ran on cores its host was busy with
+too: a cost of the machine, not of the code.  The report gives the paired
+speed-up of the repeats whose runs used about the same CPU (within CPU_SAME)
+apart from the others.
 
 With --baseline DIR (a folder holding another fastw2v/ package, e.g. an
 earlier commit's `git archive`), its scan + encode is timed too, alternating
@@ -44,6 +53,7 @@ from bench import compare
 
 HERE = Path(__file__).resolve().parent
 SECONDS = re.compile(r" in ([\d.]+) s")
+CPU_SAME = 1.05  # runs of a repeat whose CPU times are within this factor: the machine gave each thread a core
 
 
 def parse_args(argv=None):
@@ -82,9 +92,9 @@ import numpy as np
 import fastw2v.corpus as corpus
 from fastw2v.scan import first_separator_end
 first_separator_end(np.zeros(1, np.uint8))
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 corpus.encode_to_file([sys.argv[1]], sys.argv[2], threads=int(sys.argv[3]))[1].close()
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, time.process_time() - cpu)
 """
 
 
@@ -103,9 +113,12 @@ def _run_child(script: str, corpus: Path, target: Path, threads: int, cache: Pat
     return proc.stdout.strip().splitlines()[-1]
 
 
-def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path, code: Path | None = None) -> float:
-    """Seconds of encode_to_file in a process whose numba has started."""
-    return float(_run_child(WORK_CHILD, corpus, target, threads, cache, code))
+def scan_and_encode(corpus: Path, target: Path, threads: int, cache: Path,
+                    code: Path | None = None) -> tuple[float, float]:
+    """Seconds of encode_to_file in a process whose numba has started, and
+    the CPU seconds that process spent on it."""
+    wall, cpu = _run_child(WORK_CHILD, corpus, target, threads, cache, code).split()
+    return float(wall), float(cpu)
 
 
 # run in a child: the stages of encode_to_file, timed by wrapping the functions it calls
@@ -151,6 +164,23 @@ def paired_speed_up(before: list, after: list) -> tuple[float, float, float]:
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
+def same_cpu_speed_up(first: list, other: list) -> tuple[list, list]:
+    """The paired speed-ups of (wall, cpu) runs `other` on `first`, split
+    into those whose CPU times are within CPU_SAME of each other and the
+    rest."""
+    same, more = [], []
+    for (wall_a, cpu_a), (wall_b, cpu_b) in zip(first, other, strict=True):
+        (same if max(cpu_a, cpu_b) <= CPU_SAME * min(cpu_a, cpu_b) else more).append(wall_a / wall_b)
+    return same, more
+
+
+def _spread(ratios: list) -> str:
+    if not ratios:
+        return "none"
+    return (f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}, {len(ratios)} "
+            f"repeat{'s' if len(ratios) > 1 else ''})")
+
+
 def main(argv=None) -> None:
     from fastw2v.corpus import open_corpus_file
 
@@ -164,12 +194,15 @@ def main(argv=None) -> None:
     load_start = os.getloadavg()
     encode(corpus, work / "warm.fw2v", 1, cache)  # fills the numba cache
     timings = {"the command": encode, "scan + encode": scan_and_encode}
+    cpu_timed = ["scan + encode"]
     if args.baseline is not None:
         baseline, base_cache = args.baseline.resolve(), work / "numba-baseline"
         scan_and_encode(corpus, work / "warm-baseline.fw2v", 1, base_cache, baseline)  # fills its numba cache
         timings[BASELINE] = lambda corpus, target, threads, _: scan_and_encode(corpus, target, threads, base_cache,
                                                                                  baseline)
+        cpu_timed.append(BASELINE)
     seconds = {(kind, t): [] for kind in timings for t in args.threads}
+    runs = {(kind, t): [] for kind in cpu_timed for t in args.threads}  # (wall, cpu)
     fingerprints = {}
     warm = open_corpus_file(work / "warm.fw2v")
     words = warm.vocab.words
@@ -178,7 +211,11 @@ def main(argv=None) -> None:
         for threads in args.threads:
             for kind, timed in timings.items():
                 target = work / f"t{threads}.fw2v"
-                seconds[kind, threads].append(timed(corpus, target, threads, cache))
+                timing = timed(corpus, target, threads, cache)
+                if kind in cpu_timed:
+                    runs[kind, threads].append(timing)
+                    timing = timing[0]
+                seconds[kind, threads].append(timing)
                 f = open_corpus_file(target)
                 fingerprints[kind, threads] = (f.fingerprint, f.vocab.words == words)
                 f.close()
@@ -203,6 +240,16 @@ def main(argv=None) -> None:
         lines.append(f"| {kind} | {threads} | {median:.2f} | {', '.join(f'{v:.2f}' for v in values)} | "
                      f"{size / median / 1e6:.0f} | {statistics.median(first) / median:.2f} | "
                      f"{paired:.2f} ({low:.2f}-{high:.2f}) |")
+    lines += ["", f"CPU seconds of each scan + encode run (all threads, user and system), and the paired speed-up "
+              f"on {args.threads[0]} thread{'s' if args.threads[0] > 1 else ''} of the repeats whose two runs used "
+              f"the same CPU time within {CPU_SAME:.2f}x (the host gave each thread a core) and of the others:", "",
+              "| timing | threads | CPU seconds (median) | runs | paired speed-up, same CPU | paired speed-up, CPU apart |",
+              "|---|---|---|---|---|---|"]
+    for (kind, threads), timed_runs in runs.items():
+        same_cpu, more_cpu = same_cpu_speed_up(runs[kind, args.threads[0]], timed_runs)
+        cpus = [cpu for _, cpu in timed_runs]
+        lines.append(f"| {kind} | {threads} | {statistics.median(cpus):.2f} | {', '.join(f'{c:.2f}' for c in cpus)} | "
+                     + (f"{_spread(same_cpu)} | {_spread(more_cpu)} |" if threads != args.threads[0] else "| |"))
     if args.baseline is not None:
         lines += ["", f"Baseline: {args.baseline} (sources {compare.source_digest(args.baseline)}).  Scan + encode, "
                   "this checkout's speed-up on the baseline in the same repeats, medians of the per-repeat "

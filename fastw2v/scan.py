@@ -66,7 +66,7 @@ started, scan + encode (encode_to_file) runs 1.68x faster on en-mix (1.01
 1.52x (1.23 -> 0.81 s) and 1.64x.  What stays serial: numba's start (0.23
 s, once per process whatever it runs, of which 0.16 s is numba importing
 scipy.linalg where scipy is installed), loading the scanner's kernels from
-the cache (0.011 s), merging (0.013-0.017 s), choosing the vocabulary's ids
+the cache (0.011 s), merging (0.012-0.030 s), choosing the vocabulary's ids
 (0.006 s) and the file's tail, fsync and commit (0.025-0.03 s), on en-mix
 with two threads.  The kernels needed after the scan (the UTF-8 check, the
 words' decoding, the encoder) are loaded by the main thread while the

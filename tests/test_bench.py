@@ -332,7 +332,8 @@ def test_scan_times_the_encode_alone_and_writes_what_the_command_writes(tmp_path
     by_command, alone = tmp_path / "command.fw2v", tmp_path / "alone.fw2v"
     alone.write_bytes(b"an earlier output")
     assert scan.encode(text, by_command, 2, cache) > 0
-    assert scan.scan_and_encode(text, alone, 2, cache) > 0
+    wall, cpu = scan.scan_and_encode(text, alone, 2, cache)
+    assert wall > 0 and cpu > 0
     fingerprints = []
     for path in (by_command, alone):
         corpus = open_corpus_file(path)
@@ -352,6 +353,20 @@ def test_scan_pairs_the_runs_of_a_repeat():
     assert scan.paired_speed_up(one, two) == pytest.approx((2.0, 1.6, 2.0))
     with pytest.raises(ValueError):
         scan.paired_speed_up(one, two[:-1])
+
+
+def test_scan_splits_the_repeats_by_the_cpu_their_runs_used():
+    """bench.scan's CPU view: a repeat whose runs used the same CPU time
+    within CPU_SAME counts apart from one where the second run used more
+    (its threads shared cores with the host's other work)."""
+    from bench import scan
+
+    one = [(1.0, 1.0), (2.0, 1.0), (1.0, 1.0), (1.2, 1.2)]
+    two = [(0.5, 1.04), (1.0, 1.5), (0.6, 0.96), (0.8, 1.3)]
+    same, more = scan.same_cpu_speed_up(one, two)
+    assert same == pytest.approx([2.0, 1 / 0.6]) and more == pytest.approx([2.0, 1.5])
+    with pytest.raises(ValueError):
+        scan.same_cpu_speed_up(one, two[:-1])
 
 
 def test_scan_times_the_baseline_with_its_own_package(tmp_path):
@@ -375,7 +390,7 @@ def test_scan_times_the_baseline_with_its_own_package(tmp_path):
     here = os.getcwd()
     os.chdir(tmp_path)
     try:
-        assert scan.scan_and_encode(Path("text.txt"), Path("out.fw2v"), 2, cache, baseline) >= 0
+        assert min(scan.scan_and_encode(Path("text.txt"), Path("out.fw2v"), 2, cache, baseline)) >= 0
     finally:
         os.chdir(here)
     assert (tmp_path / "out.fw2v").read_text() == "baseline some words 2"
