@@ -50,9 +50,14 @@ both tables hold are looked up on all the scan's threads at once (each
 adds the counts of the entries it finds, which are distinct words: no two
 threads write the same place), then the new ones are added in order on
 one.  Merging en-mix's second range (177k entries into 177k, 71k of them
-new) took 0.027-0.040 s on one thread, 0.012-0.030 s so (6 runs each,
-alternating processes); it was 0.07 s for the two when each was copied
-into an empty table by scanning its words again.
+new), the same tables in alternating runs in one process, medians: 0.021,
+0.020 and 0.013 s (10 runs; 0.044, 0.038 and 0.024 s in 14 runs while the
+machine was slower) in one pass looking up and adding each entry in turn,
+looking all up first and adding the new ones after, and with the lookups
+on two threads, a half of the entries each (taking turns at runs of 4096
+instead, since the later, rarer words are slower to find: 0.023 s, no
+better).  It was 0.07 s when each table was copied into an empty one by
+scanning its words again.
 
 Measured on the 2-core machine (bench/results/scan.md, scan-zipf-200m.md,
 `python -m bench.scan --phases`, 5 and 3 alternating runs): the scan itself
@@ -66,7 +71,7 @@ started, scan + encode (encode_to_file) runs 1.68x faster on en-mix (1.01
 1.52x (1.23 -> 0.81 s) and 1.64x.  What stays serial: numba's start (0.23
 s, once per process whatever it runs, of which 0.16 s is numba importing
 scipy.linalg where scipy is installed), loading the scanner's kernels from
-the cache (0.011 s), merging (0.012-0.030 s), choosing the vocabulary's ids
+the cache (0.011 s), merging (0.013 s), choosing the vocabulary's ids
 (0.006 s) and the file's tail, fsync and commit (0.025-0.03 s), on en-mix
 with two threads.  The kernels needed after the scan (the UTF-8 check, the
 words' decoding, the encoder) are loaded by the main thread while the
