@@ -1002,34 +1002,35 @@ def _load_later_kernels() -> None:
 def _in_workers(share: _Workshare, workers: int, stop: threading.Event, fn, *args) -> Callable[[], list]:
     """fn(reading, *args) for each range `share` hands out, on `workers`
     daemon threads.  Returns a function that waits for them all and returns
-    the results in input order, or raises the first error a worker met.
-    Daemon threads, unlike a ThreadPoolExecutor's, cannot hold the process
-    up: one blocked reading a pipe is simply left behind when an
-    interrupted run exits.  Once `stop` is set no new range starts, and an
-    error stops the others."""
+    the results in input order, or raises the first error a worker met as
+    soon as it meets it.  Daemon threads, unlike a ThreadPoolExecutor's,
+    cannot hold the process up: one blocked reading a pipe is simply left
+    behind when an interrupted run exits.  Once `stop` is set no new range
+    starts, and an error stops the others."""
     results, errors = [], []
+    ended = threading.Semaphore(0)  # released by each worker as it ends
 
     def work():
-        while not stop.is_set():
-            reading = share.next()
-            if reading is None:
-                return
-            try:
+        try:
+            while not stop.is_set():
+                reading = share.next()
+                if reading is None:
+                    return
                 results.append(fn(reading, *args))
-            except BaseException as e:  # handed to the waiting thread
-                errors.append(e)
-                stop.set()
-                return
+        except BaseException as e:  # handed to the waiting thread
+            errors.append(e)
+            stop.set()
+        finally:
+            ended.release()
 
-    threads = [threading.Thread(target=work, name=f"fastw2v-scan-{k}", daemon=True) for k in range(workers)]
-    for thread in threads:
-        thread.start()
+    for k in range(workers):
+        threading.Thread(target=work, name=f"fastw2v-scan-{k}", daemon=True).start()
 
     def wait() -> list:
-        for thread in threads:
-            thread.join()
-        if errors:
-            raise next((e for e in errors if not isinstance(e, InterruptedError)), errors[0])
+        for _ in range(workers):
+            ended.acquire()
+            if errors:
+                raise next((e for e in errors if not isinstance(e, InterruptedError)), errors[0])
         return sorted(results, key=lambda part: (part.range.source, part.range.start))
 
     return wait

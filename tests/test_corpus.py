@@ -159,6 +159,33 @@ def test_merging_on_threads_equals_merging_on_one(monkeypatch, threads):
     assert (a.counts[one] > 0).all() and a.n_entries > len(set(first))
 
 
+def test_a_range_that_fails_is_reported_while_another_still_reads_a_pipe(tmp_path):
+    """A corrupt compressed file fails its range at once; the error is
+    raised then, not once the FIFO before it, read on the other thread,
+    ends (nor is it held back behind that earlier range)."""
+    import os
+    import threading
+
+    bad = tmp_path / "bad.gz"
+    bad.write_bytes(gzip.compress(b"a b c\n" * 100)[:40] + b"\xff" * 40)
+    fifo = tmp_path / "slow.fifo"
+    os.mkfifo(fifo)
+    held = os.open(fifo, os.O_RDWR)  # a writer that never writes: the reader waits
+    failed = []
+    scanning = threading.Thread(target=lambda: failed.append(pytest.raises(InputError, scan_mod.scan_inputs,
+                                                                           expand_inputs([fifo, bad]), 2)))
+    try:
+        scanning.start()
+        scanning.join(timeout=60)
+        assert not scanning.is_alive() and failed and "bad.gz" in str(failed[0].value)
+    finally:
+        os.close(held)  # the reader sees the end and its thread finishes
+        scanning.join(timeout=60)
+    for thread in threading.enumerate():
+        if thread.name.startswith("fastw2v-scan-"):
+            thread.join(timeout=60)
+
+
 def test_an_idle_thread_takes_over_half_of_the_longest_rest(tmp_path, monkeypatch):
     """Once the planned ranges are handed out, the next thread gets the
     second half of what the range with most left has not claimed yet, cut
