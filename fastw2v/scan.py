@@ -540,14 +540,19 @@ class Table:
         n = other.n_entries
         theirs = (other.hashes[:n], other.starts[:n], other.lengths[:n], other.counts[:n])
         entries = np.empty(n, dtype=np.int32)
-        find = (self.buckets, self.hashes, self.starts, self.lengths, self.counts, self.pool)
-        parts = np.linspace(0, n, max(1, min(threads, -(-n // MERGE_PART_MIN))) + 1).astype(np.int64)
-        woken = np.zeros(len(parts) - 1, dtype=np.int64)
-        with ThreadPoolExecutor(max(1, len(parts) - 2), thread_name_prefix="fastw2v-merge") as helpers:
-            found = [helpers.submit(_find, *find, *theirs, other.pool, lo, hi, entries, woken[k:k + 1])
-                     for k, (lo, hi) in enumerate(zip(parts[1:-1], parts[2:]), 1)]
-            _find(*find, *theirs, other.pool, 0, parts[1], entries, woken[:1])
-            for part in found:
+        bounds = np.linspace(0, n, max(1, min(threads, -(-n // MERGE_PART_MIN))) + 1).astype(np.int64)
+        woken = np.zeros(len(bounds) - 1, dtype=np.int64)
+
+        def find(part: int) -> None:
+            _find(self.buckets, self.hashes, self.starts, self.lengths, self.counts, self.pool, *theirs, other.pool,
+                  bounds[part], bounds[part + 1], entries, woken[part:part + 1])
+
+        # this thread takes the first part itself: with the two halves both on helper threads, merging en-mix's
+        # second range took 0.017-0.024 s against 0.013-0.020 (3 x 20 alternating runs, same tables)
+        with ThreadPoolExecutor(max(1, len(woken) - 1), thread_name_prefix="fastw2v-merge") as pool:
+            helped = [pool.submit(find, part) for part in range(1, len(woken))]
+            find(0)
+            for part in helped:
                 part.result()
         self.state[_N_LIVE] += int(woken.sum())
         done = 0
