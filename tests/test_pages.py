@@ -13,7 +13,7 @@ import pytest
 from fastw2v import Word2Vec
 from fastw2v.pages import COMPILER_LIBRARY, clean_mappings, release_file_pages
 
-pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/smaps and madvise: Linux")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/self/pagemap and madvise: Linux")
 PAGE = mmap.PAGESIZE
 
 
@@ -57,6 +57,42 @@ def test_pages_written_privately_are_kept(probe_file):
         assert release_file_pages(path.name) == 0
         assert m[:4] == b"mine" and m[4:] == data[4:]
         assert libc.mprotect(address, len(data), mmap.PROT_READ | mmap.PROT_WRITE) == 0
+
+
+def smaps_view(name: str) -> dict:
+    """The kernel's own count, from /proc/self/smaps: (start, end) -> (Rss
+    bytes, whether Anonymous > 0) of the read-only mappings of `name`."""
+    view, current = {}, None
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if "-" in fields[0] and len(fields) >= 5 and ":" not in fields[0]:
+                current = None
+                if len(fields) == 6 and name in fields[5] and "w" not in fields[1]:
+                    current = tuple(int(x, 16) for x in fields[0].split("-"))
+                    view[current] = [0, False]
+            elif current is not None and fields[0] == "Rss:":
+                view[current][0] = int(fields[1]) * 1024
+            elif current is not None and fields[0] == "Anonymous:":
+                view[current][1] = int(fields[1]) > 0
+    return {span: tuple(v) for span, v in view.items()}
+
+
+@pytest.mark.parametrize("name", ["libpython", "numpy", COMPILER_LIBRARY, "libc"])
+def test_clean_mappings_agree_with_the_kernels_count(name):
+    """The page map's view (present pages, private copies) against smaps'
+    Rss and Anonymous for the same mappings: the clean ones, with their
+    resident bytes, and no other.  Compared once smaps reads the same
+    before and after, no page having come in meanwhile."""
+    for _ in range(5):  # until no page became resident while the page map was read
+        kernel = smaps_view(name)
+        found = clean_mappings(name)
+        if smaps_view(name) == kernel:
+            break
+    if not kernel:
+        pytest.skip(f"no read-only mapping of {name} in this process")
+    assert {(start, end): resident for start, end, resident in found} == \
+        {span: rss for span, (rss, private) in kernel.items() if not private}
 
 
 def test_training_leaves_the_compilers_pages_unmapped():
