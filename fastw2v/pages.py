@@ -73,24 +73,16 @@ def clean_mappings(name: str) -> list[tuple[int, int, int]]:
     found = []
     with open("/proc/self/pagemap", "rb", buffering=0) as pagemap:
         for start, end in candidates:
-            entries = np.frombuffer(_read_exactly(pagemap.fileno(), 8 * ((end - start) // PAGE),
-                                                  8 * (start // PAGE)), np.uint64)
+            nbytes = 8 * ((end - start) // PAGE)
+            raw = os.pread(pagemap.fileno(), nbytes, 8 * (start // PAGE))  # the kernel fills it whole
+            if len(raw) != nbytes:
+                raise OSError(f"short read of the page map ({len(raw)} of {nbytes} bytes)")
+            entries = np.frombuffer(raw, np.uint64)
             present = (entries & PAGE_PRESENT) != 0
             private = (present & ((entries & PAGE_OF_FILE) == 0)) | ((entries & PAGE_SWAPPED) != 0)
             if not private.any():
                 found.append((start, end, int(np.count_nonzero(present)) * PAGE))
     return found
-
-
-def _read_exactly(fd: int, nbytes: int, offset: int) -> bytes:
-    parts = []
-    while nbytes:
-        data = os.pread(fd, nbytes, offset)
-        if not data:
-            raise OSError(f"short read of the page map at {offset}")
-        parts.append(data)
-        nbytes, offset = nbytes - len(data), offset + len(data)
-    return b"".join(parts)
 
 
 def fix_mmap_threshold() -> None:
